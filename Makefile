@@ -1,0 +1,78 @@
+# Enlace: the one entry point. `make run` and `make test` set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install install-dev system-deps messages migrate data run test test-fast lint format migrations-check ci clean
+
+help:
+	@echo "make run      set up the quickstart (SQLite) and serve on http://$(HOST):$(PORT)"
+	@echo "make test     install what the tests need and run the whole suite"
+	@echo "make lint     ruff;  make migrations-check: no model change without a migration"
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# A stamp per requirements file: reinstall only when the pins change.
+$(VENV)/.installed-runtime: requirements.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-runtime
+
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+
+# Debian packages the suite needs: gettext (compilemessages) and Chromium (browser tests).
+# Installed only when missing and when running as root; otherwise say what to install.
+system-deps:
+	@missing=""; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ "$(NEED_CHROMIUM)" != "0" ]; then command -v chromium >/dev/null || missing="$$missing chromium"; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages:$$missing — install them with: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+messages: $(VENV)/.installed-runtime
+	@command -v msgfmt >/dev/null || $(MAKE) --no-print-directory system-deps NEED_CHROMIUM=0
+	@DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
+
+migrate: install messages
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input -v 1
+
+data: migrate
+	DJANGO_DEBUG=1 $(PY) manage.py load_reference_data
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+
+run: data
+	@echo "Enlace on http://$(HOST):$(PORT)/  (API docs: /api/v1/docs/, admin: /admin/, demo password: enlace-demo-2026)"
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install-dev system-deps messages
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: install
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

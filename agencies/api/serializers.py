@@ -1,0 +1,275 @@
+"""Catalog serializers. Related objects are written and shown by their public
+identifiers (agency slug, function slug, jurisdiction code); each resource has a brief form."""
+
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from registry.api.serializers import RegistrySerializer
+
+
+def slug_field(queryset, **kwargs):
+    return serializers.SlugRelatedField(slug_field="slug", queryset=queryset, **kwargs)
+
+
+def code_field(queryset, **kwargs):
+    return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kwargs)
+
+
+class JurisdictionBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Jurisdiction
+        fields = ["code", "kind", "name", "name_es"]
+
+
+class JurisdictionSerializer(RegistrySerializer):
+    parent = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
+    borders = code_field(Jurisdiction.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Jurisdiction
+        fields = ["code", "kind", "name", "name_es", "parent", "borders", "source"]
+
+
+class FunctionalAreaBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FunctionalArea
+        fields = ["slug", "name", "name_es"]
+
+
+class FunctionalAreaSerializer(RegistrySerializer):
+    class Meta:
+        model = FunctionalArea
+        fields = ["slug", "name", "name_es", "description", "description_es"]
+
+
+class AgencyBriefSerializer(serializers.ModelSerializer):
+    country = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    display_name = serializers.CharField(read_only=True, help_text="The name in the language of the request")
+
+    class Meta:
+        model = Agency
+        fields = ["slug", "acronym", "name", "name_es", "display_name", "country", "level"]
+
+
+class AgencySerializer(RegistrySerializer):
+    country = code_field(Jurisdiction.objects.filter(kind=Jurisdiction.Kind.COUNTRY), required=False, allow_null=True)
+    jurisdiction = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
+    parent = slug_field(Agency.objects.all(), required=False, allow_null=True)
+    display_name = serializers.CharField(read_only=True, help_text="The name in the language of the request")
+    other_names = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agency
+        fields = [
+            "slug",
+            "acronym",
+            "name",
+            "name_es",
+            "display_name",
+            "country",
+            "jurisdiction",
+            "level",
+            "kind",
+            "parent",
+            "website",
+            "description",
+            "description_es",
+            "active",
+            "valid_from",
+            "valid_to",
+            "sources",
+            "other_names",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_other_names(self, agency) -> list[dict]:
+        # Reads the prefetched names: no query per agency.
+        return [
+            {"name": n.name, "language": n.language, "kind": n.kind, "end_date": n.end_date}
+            for n in agency.other_names.all()
+        ]
+
+    def validate_sources(self, value):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise serializers.ValidationError("Give a list of URLs.")
+        url = serializers.URLField()
+        for item in value:
+            url.run_validation(item)
+        return value
+
+
+class AgencyNameSerializer(RegistrySerializer):
+    agency = slug_field(Agency.objects.all())
+
+    class Meta:
+        model = AgencyName
+        fields = ["id", "agency", "name", "language", "kind", "end_date", "note"]
+
+
+class AgencyNameBriefSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = AgencyName
+        fields = ["id", "agency", "name", "kind"]
+
+
+class MandateSerializer(RegistrySerializer):
+    agency = slug_field(Agency.objects.all())
+    function = slug_field(FunctionalArea.objects.all())
+    jurisdictions = code_field(Jurisdiction.objects.all(), many=True)
+
+    class Meta:
+        model = Mandate
+        fields = [
+            "id",
+            "agency",
+            "function",
+            "jurisdictions",
+            "role",
+            "legal_basis",
+            "description",
+            "description_es",
+            "valid_from",
+            "valid_to",
+            "source",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_jurisdictions(self, value):
+        if not value:
+            raise serializers.ValidationError("A mandate applies to at least one jurisdiction.")
+        return value
+
+
+class MandateBriefSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    function = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Mandate
+        fields = ["id", "agency", "function", "role"]
+
+
+class OfficeSerializer(RegistrySerializer):
+    agency = slug_field(Agency.objects.all())
+    phone = PhoneNumberField(required=False, allow_blank=True, help_text="International format; stored as E.164")
+    jurisdiction = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = Office
+        fields = [
+            "id",
+            "agency",
+            "name",
+            "name_es",
+            "jurisdiction",
+            "city",
+            "address",
+            "phone",
+            "email",
+            "is_virtual",
+            "source",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class OfficeBriefSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Office
+        fields = ["id", "agency", "name", "name_es"]
+
+
+class ContactSerializer(RegistrySerializer):
+    agency = slug_field(Agency.objects.all())
+    office = serializers.PrimaryKeyRelatedField(queryset=Office.objects.all(), required=False, allow_null=True)
+    functions = slug_field(FunctionalArea.objects.all(), many=True, required=False)
+    languages = serializers.MultipleChoiceField(choices=["en", "es"], required=False)
+    phone = PhoneNumberField(required=False, allow_blank=True, help_text="International format; stored as E.164")
+    mobile = PhoneNumberField(required=False, allow_blank=True, help_text="International format; stored as E.164")
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "agency",
+            "office",
+            "name",
+            "is_desk",
+            "title",
+            "functions",
+            "email",
+            "phone",
+            "mobile",
+            "languages",
+            "time_zone",
+            "verified_on",
+            "active",
+            "is_demo",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["is_demo", "created_at", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["languages"] = instance.languages
+        return data
+
+    def validate(self, attrs):
+        languages = attrs.pop("languages", None)
+        attrs = super().validate(attrs)
+        if languages is not None:
+            attrs["speaks_en"] = "en" in languages
+            attrs["speaks_es"] = "es" in languages
+        office = attrs.get("office")
+        agency = attrs.get("agency") or (self.instance.agency if self.instance else None)
+        if office is not None and agency is not None and office.agency_id != agency.pk:
+            raise serializers.ValidationError({"office": ["The office belongs to another agency."]})
+        return attrs
+
+
+class ContactBriefSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "agency", "name", "title"]
+
+
+class CounterpartLinkSerializer(RegistrySerializer):
+    agency_a = slug_field(Agency.objects.all())
+    agency_b = slug_field(Agency.objects.all())
+    function = slug_field(FunctionalArea.objects.all())
+
+    class Meta:
+        model = CounterpartLink
+        fields = ["id", "agency_a", "agency_b", "function", "instrument", "signed_on", "source", "note"]
+
+
+class CounterpartLinkBriefSerializer(serializers.ModelSerializer):
+    agency_a = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agency_b = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    function = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = CounterpartLink
+        fields = ["id", "agency_a", "agency_b", "function"]
+
+
+class CounterpartSerializer(serializers.Serializer):
+    """One ranked counterpart (SPEC §2 Counterparts)."""
+
+    agency = AgencyBriefSerializer()
+    basis = serializers.ChoiceField(choices=["link", "national", "border"])
+    role = serializers.CharField(allow_null=True, help_text="The counterpart's mandate role for the function")
+    contacts = ContactSerializer(many=True, help_text="Liaison contacts for the function; empty for anonymous users")

@@ -1,0 +1,109 @@
+"""Catalog API: thin viewsets (queryset, serializer, filterset, permission) plus the
+counterparts action."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from agencies import filtersets, selectors
+from agencies.api import serializers
+from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from registry.api.permissions import PublicReadAdminWrite, SignedInReadAdminWrite
+from registry.api.viewsets import RegistryViewSet
+from registry.models import Role, role_of
+
+
+class JurisdictionViewSet(RegistryViewSet):
+    queryset = Jurisdiction.objects.select_related("parent").prefetch_related("borders")
+    serializer_class = serializers.JurisdictionSerializer
+    brief_serializer_class = serializers.JurisdictionBriefSerializer
+    filterset_class = filtersets.JurisdictionFilterSet
+    permission_classes = [PublicReadAdminWrite]
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+
+class FunctionalAreaViewSet(RegistryViewSet):
+    queryset = FunctionalArea.objects.all()
+    serializer_class = serializers.FunctionalAreaSerializer
+    brief_serializer_class = serializers.FunctionalAreaBriefSerializer
+    filterset_class = filtersets.FunctionalAreaFilterSet
+    permission_classes = [PublicReadAdminWrite]
+    lookup_field = "slug"
+
+
+class AgencyViewSet(RegistryViewSet):
+    queryset = Agency.objects.select_related("country", "jurisdiction", "parent").prefetch_related("other_names")
+    serializer_class = serializers.AgencySerializer
+    brief_serializer_class = serializers.AgencyBriefSerializer
+    filterset_class = filtersets.AgencyFilterSet
+    permission_classes = [PublicReadAdminWrite]
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.is_brief():
+            return Agency.objects.select_related("country")
+        return queryset
+
+    @extend_schema(
+        parameters=[OpenApiParameter("function", OpenApiTypes.STR, required=True, description="Functional area slug")],
+        responses=serializers.CounterpartSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def counterparts(self, request, slug=None):
+        """The ranked counterparts of this agency for a function, with liaison contacts for
+        signed-in users."""
+        agency = self.get_object()
+        function_slug = request.query_params.get("function", "")
+        if not function_slug:
+            raise ValidationError({"function": ["Give the slug of a functional area, e.g. firearms-tracing."]})
+        function = FunctionalArea.objects.filter(slug=function_slug).first()
+        if function is None:
+            raise ValidationError({"function": [f"Unknown functional area “{function_slug}”."]})
+        ranked = selectors.counterparts_for(
+            agency=agency, function=function, with_contacts=role_of(request.user) != Role.PUBLIC
+        )
+        return Response(serializers.CounterpartSerializer(ranked, many=True, context={"request": request}).data)
+
+
+class AgencyNameViewSet(RegistryViewSet):
+    queryset = AgencyName.objects.select_related("agency")
+    serializer_class = serializers.AgencyNameSerializer
+    brief_serializer_class = serializers.AgencyNameBriefSerializer
+    filterset_class = filtersets.AgencyNameFilterSet
+    permission_classes = [PublicReadAdminWrite]
+
+
+class MandateViewSet(RegistryViewSet):
+    queryset = Mandate.objects.select_related("agency", "function").prefetch_related("jurisdictions")
+    serializer_class = serializers.MandateSerializer
+    brief_serializer_class = serializers.MandateBriefSerializer
+    filterset_class = filtersets.MandateFilterSet
+    permission_classes = [PublicReadAdminWrite]
+
+
+class OfficeViewSet(RegistryViewSet):
+    queryset = Office.objects.select_related("agency", "jurisdiction")
+    serializer_class = serializers.OfficeSerializer
+    brief_serializer_class = serializers.OfficeBriefSerializer
+    filterset_class = filtersets.OfficeFilterSet
+    permission_classes = [PublicReadAdminWrite]
+
+
+class ContactViewSet(RegistryViewSet):
+    queryset = Contact.objects.select_related("agency", "office").prefetch_related("functions")
+    serializer_class = serializers.ContactSerializer
+    brief_serializer_class = serializers.ContactBriefSerializer
+    filterset_class = filtersets.ContactFilterSet
+    permission_classes = [SignedInReadAdminWrite]
+
+
+class CounterpartLinkViewSet(RegistryViewSet):
+    queryset = CounterpartLink.objects.select_related("agency_a", "agency_b", "function")
+    serializer_class = serializers.CounterpartLinkSerializer
+    brief_serializer_class = serializers.CounterpartLinkBriefSerializer
+    filterset_class = filtersets.CounterpartLinkFilterSet
+    permission_classes = [PublicReadAdminWrite]

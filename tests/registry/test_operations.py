@@ -1,0 +1,48 @@
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
+    from registry import views
+
+    class BrokenCursor:
+        def __enter__(self):
+            raise DatabaseError("connection refused")
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(views.connection, "cursor", lambda: BrokenCursor())
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+def test_livez_does_no_work(client):
+    # No database mark: pytest-django fails this test if the view touches the database.
+    assert client.get("/livez").status_code == 200
+
+
+def test_no_migration_is_missing(db):
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_debug_off_without_secret_key_refuses_to_start():
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "registry.settings", "DJANGO_DEBUG": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
