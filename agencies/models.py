@@ -356,8 +356,9 @@ class Office(TrackedModel):
     email = models.EmailField(_("public e-mail"), blank=True)
     is_virtual = models.BooleanField(_("virtual office"), default=False)
     source = models.URLField(_("source"), max_length=500, blank=True)
+    search_text = models.TextField(editable=False, default="")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         ordering = ["agency_id", "name"]
@@ -371,6 +372,10 @@ class Office(TrackedModel):
     def display_name(self) -> str:
         return localized(self.name, self.name_es)
 
+    def save(self, *args, **kwargs):
+        self.search_text = " ".join(fold(text) for text in (self.name, self.name_es, self.city) if text)
+        super().save(*args, **kwargs)
+
 
 def validate_time_zone(value: str) -> None:
     if value and value not in zoneinfo.available_timezones():
@@ -380,6 +385,10 @@ def validate_time_zone(value: str) -> None:
 
 
 class ContactQuerySet(models.QuerySet):
+    def visible(self):
+        """Contacts not blocked under a personal-data request (ARCO opposition/cancellation)."""
+        return self.filter(blocked_at__isnull=True)
+
     def liaison_order(self):
         """Active contacts first, then the most recently verified."""
         return self.order_by("-active", models.F("verified_on").desc(nulls_last=True), "name")
@@ -407,9 +416,17 @@ class Contact(TrackedModel):
     verified_on = models.DateField(_("verified on"), null=True, blank=True, db_index=True)
     active = models.BooleanField(_("active"), default=True, db_index=True)
     is_demo = models.BooleanField(_("fictional demo record"), default=False, editable=False)
+    blocked_at = models.DateTimeField(
+        _("blocked at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when a personal-data request blocks the record: hidden everywhere, kept for audit"),
+    )
+    search_text = models.TextField(editable=False, default="")
 
     objects = ContactQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[functions])
+    history = HistoricalRecords(m2m_fields=[functions], excluded_fields=["search_text"])
 
     class Meta:
         ordering = ["agency_id", "name"]
@@ -419,6 +436,10 @@ class Contact(TrackedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_text = " ".join(fold(text) for text in (self.name, self.title, self.email) if text)
+        super().save(*args, **kwargs)
 
     @property
     def languages(self) -> list[str]:

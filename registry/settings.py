@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "registry",
     "agencies",
     "cases",
+    "flags",
+    "web",
 ]
 
 MIDDLEWARE = [

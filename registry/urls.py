@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/v1/", include("registry.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("web.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Web pages people bookmark and share (API.md § Web pages)."""
+
+urlpatterns: list = []
