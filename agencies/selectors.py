@@ -34,6 +34,23 @@ def agency_search(queryset: QuerySet, query: str) -> QuerySet:
     )
 
 
+def _all_words(queryset: QuerySet, query: str) -> QuerySet:
+    condition = Q()
+    for word in query_words(query):
+        condition &= Q(search_text__contains=word)
+    return queryset.filter(condition)
+
+
+def office_search(queryset: QuerySet, query: str) -> QuerySet:
+    """Offices by name (either language) or city; case- and accent-insensitive."""
+    return _all_words(queryset, query)
+
+
+def contact_search(queryset: QuerySet, query: str) -> QuerySet:
+    """Contacts by name, title or e-mail, never blocked ones. Only for signed-in users."""
+    return _all_words(queryset.visible(), query)
+
+
 def jurisdictions_covering(jurisdiction: Jurisdiction) -> list[int]:
     """The jurisdiction and every place that contains it: a mandate over any of them covers it."""
     return [jurisdiction.pk, *jurisdiction.ancestor_ids()]
