@@ -354,9 +354,7 @@ class ActionItem(TrackedModel):
 
     @property
     def overdue(self) -> bool:
-        return bool(
-            self.due_date and self.due_date < timezone.localdate() and self.status not in self.CLOSED_STATUSES
-        )
+        return bool(self.due_date and self.due_date < timezone.localdate() and self.status not in self.CLOSED_STATUSES)
 
     def allowed_transitions(self) -> tuple[str, ...]:
         return self.TRANSITIONS.get(self.status, ())
@@ -369,7 +367,9 @@ class ActionItem(TrackedModel):
 class ActionUpdate(models.Model):
     """One entry of an action item's timeline: a note, or a status change with its reason."""
 
-    item = models.ForeignKey(ActionItem, verbose_name=_("action item"), on_delete=models.CASCADE, related_name="updates")
+    item = models.ForeignKey(
+        ActionItem, verbose_name=_("action item"), on_delete=models.CASCADE, related_name="updates"
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL
     )
