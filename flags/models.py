@@ -1,0 +1,230 @@
+"""Flags of SPEC §4: something found in the registry that needs a human decision.
+
+A flag is identified by its kind and a stable `key` computed from the identities of what it
+was derived from (two mandates, a contact, two case subjects...). `inputs_digest` hashes the
+input values that matter, so a resolved or dismissed flag comes back only when they change.
+The reason is stored as parameters (ids), and rendered in the reader's language when read.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class FlagKind(models.TextChoices):
+    MANDATE_OVERLAP = "mandate-overlap", _("Mandate overlap")
+    SUBJECT_MATCH = "subject-match", _("Subject match")
+    DUPLICATE_ACTION = "duplicate-action", _("Duplicate action")
+    MISSING_CONTACT = "missing-contact", _("Missing contact")
+    STALE_CONTACT = "stale-contact", _("Stale contact")
+
+
+class FlagSeverity(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+# Statuses in which a flag still asks for attention.
+LIVE_STATUSES = (FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED)
+CLOSED_STATUSES = (FlagStatus.RESOLVED, FlagStatus.DISMISSED)
+
+
+class SystemNote(models.TextChoices):
+    """Notes the registry writes itself; stored as a code, rendered in the reader's language."""
+
+    OPENED = "opened", _("The registry raised this flag.")
+    REOPENED = "reopened", _("The registry reopened this flag: what it was computed from changed.")
+    CAUSE_DISAPPEARED = "cause-disappeared", _("The cause disappeared: the registry closed this flag.")
+
+
+class FlagQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(status__in=LIVE_STATUSES)
+
+
+class Flag(models.Model):
+    kind = models.CharField(_("kind"), max_length=20, choices=FlagKind.choices, db_index=True)
+    key = models.CharField(_("key"), max_length=64, editable=False, help_text=_("Stable hash of what it concerns"))
+    inputs_digest = models.CharField(
+        _("inputs digest"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("Hash of the inputs; empty once the cause disappeared"),
+    )
+    severity = models.CharField(_("severity"), max_length=8, choices=FlagSeverity.choices, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=14, choices=FlagStatus.choices, default=FlagStatus.OPEN, db_index=True
+    )
+    agencies = models.ManyToManyField(
+        "agencies.Agency", verbose_name=_("addressed to"), related_name="flags", blank=True
+    )
+    for_admin_staff = models.BooleanField(_("addressed to admin staff"), default=False)
+    params = models.JSONField(_("reason parameters"), default=dict, blank=True, editable=False)
+
+    # What the flag concerns. SET_NULL: a flag (and its history) outlives the objects.
+    agency = models.ForeignKey(
+        "agencies.Agency", verbose_name=_("agency"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    function = models.ForeignKey(
+        "agencies.FunctionalArea",
+        verbose_name=_("functional area"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    mandate = models.ForeignKey(
+        "agencies.Mandate",
+        verbose_name=_("mandate"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    other_mandate = models.ForeignKey(
+        "agencies.Mandate",
+        verbose_name=_("other mandate"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    contact = models.ForeignKey(
+        "agencies.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    other_case = models.ForeignKey(
+        "cases.Case", verbose_name=_("other case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.ForeignKey(
+        "cases.CaseSubject",
+        verbose_name=_("case subject"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    other_subject = models.ForeignKey(
+        "cases.CaseSubject",
+        verbose_name=_("other case subject"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action_item = models.ForeignKey(
+        "cases.ActionItem",
+        verbose_name=_("action item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    other_action_item = models.ForeignKey(
+        "cases.ActionItem",
+        verbose_name=_("other action item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("status changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when the registry changed it"),
+    )
+    status_note = models.TextField(_("status note"), blank=True)
+    status_system_note = models.CharField(
+        _("system note"), max_length=20, choices=SystemNote.choices, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = FlagQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["params"])
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="flag_unique_key_per_kind")]
+        indexes = [models.Index(fields=["kind", "status"], name="flag_kind_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def last_note(self) -> str:
+        """The note of the last status change, in the reader's language when the registry wrote it."""
+        if self.status_system_note:
+            return str(SystemNote(self.status_system_note).label)
+        return self.status_note
+
+
+class FlagEvent(models.Model):
+    """One status change of a flag. Append-only: the flag's timeline."""
+
+    flag = models.ForeignKey(Flag, verbose_name=_("flag"), on_delete=models.CASCADE, related_name="events")
+    old_status = models.CharField(_("old status"), max_length=14, choices=FlagStatus.choices, blank=True)
+    new_status = models.CharField(_("new status"), max_length=14, choices=FlagStatus.choices)
+    note = models.TextField(_("note"), blank=True)
+    system_note = models.CharField(_("system note"), max_length=20, choices=SystemNote.choices, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when the registry made the change"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["flag_id", "at", "id"]
+        verbose_name = _("flag event")
+        verbose_name_plural = _("flag events")
+
+    def __str__(self) -> str:
+        return f"#{self.flag_id}: {self.old_status or '—'} → {self.new_status}"
+
+    @property
+    def display_note(self) -> str:
+        if self.system_note:
+            return str(SystemNote(self.system_note).label)
+        return self.note
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Flag events are append-only.")
+        super().save(*args, **kwargs)

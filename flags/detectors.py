@@ -1,0 +1,313 @@
+"""The five detectors of SPEC §4. Each is one function that finds, in SQL, every flag of its
+kind in the whole registry or in a scope (a set of functional areas, agencies or cases); the
+same query serves the full recomputation and the incremental one, so they cannot disagree.
+
+A detector returns Findings: the stable key (identity of what the flag concerns), the digest
+of the input values that matter, the addressed agencies, the concerned objects and the
+parameters of the reason sentence (ids only; names are looked up when the flag is read).
+"""
+
+import datetime
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from agencies.models import Agency, Contact, Jurisdiction, Mandate
+from flags.models import FlagKind, FlagSeverity
+
+
+def stable_hash(*parts) -> str:
+    raw = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    key: str
+    digest: str
+    severity: str
+    agency_ids: frozenset[int]
+    for_admin_staff: bool = False
+    # Concerned objects by Flag field name (agency_id, function_id, mandate_id, ...).
+    objects: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Detector:
+    kind: str
+    find: Callable[[set[int] | None], list[Finding]]
+    # What a scope is made of ("functions", "agencies" or "cases"), and the condition on
+    # stored flags that selects the same scope.
+    scope: str
+    stored_scope: Callable[[set[int]], Q]
+
+
+def _in_list(column: str, ids: Iterable[int]) -> tuple[str, list[int]]:
+    ids = sorted(ids)
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _contains(outer: str, inner: str) -> str:
+    """SQL: the row `outer` is an ancestor of the row `inner` (by the lineage column)."""
+    return f"{inner}.lineage LIKE '%%/' || CAST({outer}.id AS TEXT) || '/%%'"
+
+
+# --- mandate-overlap -------------------------------------------------------------------
+
+
+def _active_mandate(alias: str) -> str:
+    return (
+        f"({alias}.valid_from IS NULL OR {alias}.valid_from <= %s) "
+        f"AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= %s)"
+    )
+
+
+def mandate_overlap_flags(functions: set[int] | None = None) -> list[Finding]:
+    """Two active agencies of one country, neither an ancestor of the other, holding active
+    primary mandates for one functional area over intersecting jurisdictions."""
+    mandate = Mandate._meta.db_table
+    through = Mandate.jurisdictions.through._meta.db_table
+    agency = Agency._meta.db_table
+    place = Jurisdiction._meta.db_table
+    today = timezone.localdate()
+    scope_sql, scope_params = ("1 = 1", []) if functions is None else _in_list("m1.function_id", functions)
+    # Only table names and aliases are formatted in; every value is a query parameter.
+    sql = f"""
+        SELECT DISTINCT m1.id, m2.id, m1.function_id, a1.id, a2.id, a1.level, a2.level,
+            CASE WHEN {_contains("j1", "j2")} THEN j2.id ELSE j1.id END,
+            CASE WHEN {_contains("j1", "j2")} THEN j2.lineage ELSE j1.lineage END
+        FROM {mandate} m1
+        JOIN {agency} a1 ON a1.id = m1.agency_id
+        JOIN {mandate} m2 ON m2.function_id = m1.function_id AND m2.id > m1.id
+        JOIN {agency} a2 ON a2.id = m2.agency_id
+        JOIN {through} mj1 ON mj1.mandate_id = m1.id
+        JOIN {place} j1 ON j1.id = mj1.jurisdiction_id
+        JOIN {through} mj2 ON mj2.mandate_id = m2.id
+        JOIN {place} j2 ON j2.id = mj2.jurisdiction_id
+        WHERE {scope_sql}
+          AND m1.role = 'primary' AND m2.role = 'primary'
+          AND {_active_mandate("m1")} AND {_active_mandate("m2")}
+          AND a1.active = %s AND a2.active = %s
+          AND a1.id <> a2.id
+          AND a1.country_id IS NOT NULL AND a1.country_id = a2.country_id
+          AND NOT ({_contains("a1", "a2")}) AND NOT ({_contains("a2", "a1")})
+          AND (j1.id = j2.id OR {_contains("j1", "j2")} OR {_contains("j2", "j1")})
+    """  # noqa: S608
+    rows = _fetch(sql, [*scope_params, today, today, today, today, True, True])
+    pairs: dict[tuple[int, int], dict] = {}
+    for m1, m2, function_id, a1, a2, level1, level2, place_id, lineage in rows:
+        pair = pairs.setdefault(
+            (m1, m2), {"function": function_id, "agencies": (a1, a2), "levels": (level1, level2), "places": {}}
+        )
+        pair["places"][place_id] = lineage
+    findings = []
+    for (m1, m2), pair in pairs.items():
+        places = pair["places"]
+        # Name the widest places of the intersection: Texas, not also El Paso inside it.
+        widest = sorted(pid for pid, lineage in places.items() if not any(f"/{other}/" in lineage for other in places))
+        a1, a2 = pair["agencies"]
+        same_level = pair["levels"][0] == pair["levels"][1]
+        severity = FlagSeverity.HIGH if same_level else FlagSeverity.LOW
+        findings.append(
+            Finding(
+                kind=FlagKind.MANDATE_OVERLAP,
+                key=stable_hash(FlagKind.MANDATE_OVERLAP, m1, m2),
+                digest=stable_hash(a1, a2, pair["function"], sorted(places), severity),
+                severity=severity,
+                agency_ids=frozenset((a1, a2)),
+                objects={"function_id": pair["function"], "mandate_id": m1, "other_mandate_id": m2},
+                params={
+                    "agencies": [a1, a2],
+                    "levels": list(pair["levels"]),
+                    "function": pair["function"],
+                    "places": widest,
+                    "same_level": same_level,
+                },
+            )
+        )
+    return findings
+
+
+# --- missing-contact -------------------------------------------------------------------
+
+
+def missing_contact_flags(agencies: set[int] | None = None) -> list[Finding]:
+    """An agency with an active mandate for a functional area and no active (unblocked)
+    contact who is liaison for it."""
+    liaison = Contact.objects.visible().filter(
+        active=True, agency_id=OuterRef("agency_id"), functions=OuterRef("function_id")
+    )
+    mandates = Mandate.objects.active().filter(~Exists(liaison))
+    if agencies is not None:
+        mandates = mandates.filter(agency_id__in=agencies)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for agency_id, function_id, mandate_id in mandates.values_list("agency_id", "function_id", "id").order_by():
+        groups.setdefault((agency_id, function_id), []).append(mandate_id)
+    return [
+        Finding(
+            kind=FlagKind.MISSING_CONTACT,
+            key=stable_hash(FlagKind.MISSING_CONTACT, agency_id, function_id),
+            digest=stable_hash(sorted(mandate_ids)),
+            severity=FlagSeverity.MEDIUM,
+            agency_ids=frozenset((agency_id,)),
+            for_admin_staff=True,
+            objects={"agency_id": agency_id, "function_id": function_id},
+            params={"agency": agency_id, "function": function_id},
+        )
+        for (agency_id, function_id), mandate_ids in groups.items()
+    ]
+
+
+# --- stale-contact ---------------------------------------------------------------------
+
+
+def stale_contact_flags(agencies: set[int] | None = None) -> list[Finding]:
+    """An active (unblocked) contact last verified more than ENLACE_STALE_CONTACT_DAYS ago,
+    or never verified."""
+    days = settings.ENLACE_STALE_CONTACT_DAYS
+    cutoff = timezone.localdate() - datetime.timedelta(days=days)
+    contacts = Contact.objects.visible().filter(Q(verified_on__lt=cutoff) | Q(verified_on__isnull=True), active=True)
+    if agencies is not None:
+        contacts = contacts.filter(agency_id__in=agencies)
+    return [
+        Finding(
+            kind=FlagKind.STALE_CONTACT,
+            key=stable_hash(FlagKind.STALE_CONTACT, contact_id),
+            digest=stable_hash(agency_id, verified_on),
+            severity=FlagSeverity.LOW,
+            agency_ids=frozenset((agency_id,)),
+            for_admin_staff=True,
+            objects={"agency_id": agency_id, "contact_id": contact_id},
+            params={
+                "agency": agency_id,
+                "contact": contact_id,
+                "verified_on": verified_on.isoformat() if verified_on else None,
+                "days": days,
+            },
+        )
+        for contact_id, agency_id, verified_on in contacts.values_list("id", "agency_id", "verified_on").order_by()
+    ]
+
+
+# --- subject-match ---------------------------------------------------------------------
+
+
+def subject_match_flags(cases: set[int] | None = None) -> list[Finding]:
+    """A subject of one case with the same kind and normalized key as a subject of another."""
+    from cases.models import Case, CaseSubject
+
+    subject = CaseSubject._meta.db_table
+    case = Case._meta.db_table
+    if cases is None:
+        scope_sql, scope_params = "1 = 1", []
+    else:
+        first, ids = _in_list("s1.case_id", cases)
+        second, _ids = _in_list("s2.case_id", cases)
+        scope_sql, scope_params = f"({first} OR {second})", [*ids, *ids]
+    # Only table names and aliases are formatted in; every value is a query parameter.
+    sql = f"""
+        SELECT s1.id, s2.id, s1.kind, s1.normalized_key, s1.case_id, s2.case_id, c1.lead_agency_id, c2.lead_agency_id
+        FROM {subject} s1
+        JOIN {subject} s2 ON s2.kind = s1.kind AND s2.normalized_key = s1.normalized_key
+            AND s2.case_id <> s1.case_id AND s2.id > s1.id
+        JOIN {case} c1 ON c1.id = s1.case_id
+        JOIN {case} c2 ON c2.id = s2.case_id
+        WHERE {scope_sql}
+    """  # noqa: S608
+    findings = []
+    for s1, s2, kind, normalized_key, case1, case2, lead1, lead2 in _fetch(sql, scope_params):
+        findings.append(
+            Finding(
+                kind=FlagKind.SUBJECT_MATCH,
+                key=stable_hash(FlagKind.SUBJECT_MATCH, s1, s2),
+                digest=stable_hash(kind, normalized_key, case1, case2, lead1, lead2),
+                severity=FlagSeverity.HIGH,
+                agency_ids=frozenset((lead1, lead2)),
+                objects={"case_id": case1, "other_case_id": case2, "subject_id": s1, "other_subject_id": s2},
+                params={"subject_kind": kind, "cases": [case1, case2], "leads": [lead1, lead2]},
+            )
+        )
+    return findings
+
+
+# --- duplicate-action ------------------------------------------------------------------
+
+
+def duplicate_action_flags(cases: set[int] | None = None) -> list[Finding]:
+    """Two open action items of one case sharing a functional area, owned by different agencies."""
+    from cases.models import ActionItem
+
+    item = ActionItem._meta.db_table
+    closed = list(ActionItem.CLOSED_STATUSES)
+    scope_sql, scope_params = ("1 = 1", []) if cases is None else _in_list("i1.case_id", cases)
+    # Only table names and aliases are formatted in; every value is a query parameter.
+    sql = f"""
+        SELECT i1.id, i2.id, i1.case_id, i1.function_id, i1.owner_id, i2.owner_id
+        FROM {item} i1
+        JOIN {item} i2 ON i2.case_id = i1.case_id AND i2.function_id = i1.function_id
+            AND i2.owner_id <> i1.owner_id AND i2.id > i1.id
+        WHERE {scope_sql}
+          AND i1.status NOT IN (%s, %s) AND i2.status NOT IN (%s, %s)
+    """  # noqa: S608
+    findings = []
+    for i1, i2, case_id, function_id, owner1, owner2 in _fetch(sql, [*scope_params, *closed, *closed]):
+        findings.append(
+            Finding(
+                kind=FlagKind.DUPLICATE_ACTION,
+                key=stable_hash(FlagKind.DUPLICATE_ACTION, i1, i2),
+                digest=stable_hash(case_id, function_id, owner1, owner2),
+                severity=FlagSeverity.MEDIUM,
+                agency_ids=frozenset((owner1, owner2)),
+                objects={
+                    "case_id": case_id,
+                    "function_id": function_id,
+                    "action_item_id": i1,
+                    "other_action_item_id": i2,
+                },
+                params={"case": case_id, "function": function_id, "owners": [owner1, owner2], "items": [i1, i2]},
+            )
+        )
+    return findings
+
+
+DETECTORS: dict[str, Detector] = {
+    FlagKind.MANDATE_OVERLAP: Detector(
+        FlagKind.MANDATE_OVERLAP, mandate_overlap_flags, "functions", lambda ids: Q(function_id__in=ids)
+    ),
+    FlagKind.SUBJECT_MATCH: Detector(
+        FlagKind.SUBJECT_MATCH,
+        subject_match_flags,
+        "cases",
+        lambda ids: Q(case_id__in=ids) | Q(other_case_id__in=ids),
+    ),
+    FlagKind.DUPLICATE_ACTION: Detector(
+        FlagKind.DUPLICATE_ACTION, duplicate_action_flags, "cases", lambda ids: Q(case_id__in=ids)
+    ),
+    FlagKind.MISSING_CONTACT: Detector(
+        FlagKind.MISSING_CONTACT, missing_contact_flags, "agencies", lambda ids: Q(agency_id__in=ids)
+    ),
+    FlagKind.STALE_CONTACT: Detector(
+        FlagKind.STALE_CONTACT, stale_contact_flags, "agencies", lambda ids: Q(agency_id__in=ids)
+    ),
+}
+
+
+def detect_all() -> dict[str, list[Finding]]:
+    """Every finding of every kind: what a full recomputation wants stored as live flags."""
+    return {kind: detector.find(None) for kind, detector in DETECTORS.items()}

@@ -1,0 +1,87 @@
+"""Small builders for the flag tests: places, agencies, mandates, cases, subjects and items."""
+
+import datetime
+
+from cases.models import ActionItem, Case, CaseParticipant, CaseSubject
+from flags.detectors import DETECTORS
+from flags.models import Flag, FlagStatus
+from tests.factories import (
+    AgencyFactory,
+    ContactFactory,
+    CountryFactory,
+    FunctionalAreaFactory,
+    JurisdictionFactory,
+    MandateFactory,
+)
+
+
+def places():
+    """US ⊃ Texas ⊃ El Paso port; US ⊃ Arizona; MX ⊃ Chihuahua."""
+    us = CountryFactory(code="US", name="United States", name_es="Estados Unidos")
+    mx = CountryFactory(code="MX", name="Mexico", name_es="México")
+    tx = JurisdictionFactory(code="US-TX", name="Texas", name_es="Texas", parent=us)
+    az = JurisdictionFactory(code="US-AZ", name="Arizona", name_es="Arizona", parent=us)
+    elp = JurisdictionFactory(code="US-ELP", kind="port-of-entry", name="El Paso", name_es="El Paso", parent=tx)
+    chh = JurisdictionFactory(code="MX-CHH", name="Chihuahua", name_es="Chihuahua", parent=mx)
+    return {"US": us, "MX": mx, "US-TX": tx, "US-AZ": az, "US-ELP": elp, "MX-CHH": chh}
+
+
+def agency(slug: str, country, *, level="federal", parent=None, **kwargs):
+    return AgencyFactory(
+        slug=slug,
+        acronym=kwargs.pop("acronym", slug.split("-", 1)[1].upper()),
+        country=country,
+        jurisdiction=kwargs.pop("jurisdiction", country),
+        level=level,
+        parent=parent,
+        **kwargs,
+    )
+
+
+def function(slug="criminal-investigation", name="Criminal investigation", name_es="Investigación criminal"):
+    return FunctionalAreaFactory(slug=slug, name=name, name_es=name_es)
+
+
+def mandate(agency, function, places, *, role="primary", **kwargs):
+    return MandateFactory(agency=agency, function=function, role=role, jurisdictions=list(places), **kwargs)
+
+
+def liaison(agency, *functions, **kwargs):
+    return ContactFactory(agency=agency, functions=list(functions), **kwargs)
+
+
+def case(lead, *, title="Case", sensitivity="restricted", contact=None, others=()):
+    item = Case.objects.create(title=title, lead_agency=lead, sensitivity=sensitivity)
+    CaseParticipant.objects.create(case=item, agency=lead, role="lead", contact=contact)
+    for other in others:
+        CaseParticipant.objects.create(case=item, agency=other, role="support")
+    return item
+
+
+def firearm(case, serial, make="Colt"):
+    return CaseSubject.objects.create(case=case, kind="firearm", identifier=serial, make=make)
+
+
+def subject(case, kind, identifier):
+    return CaseSubject.objects.create(case=case, kind=kind, identifier=identifier)
+
+
+def action(case, owner, function, *, status="open", title="Trace the rifles"):
+    extra = {"completed_at": datetime.datetime.now(tz=datetime.UTC)} if status == "done" else {}
+    return ActionItem.objects.create(case=case, owner=owner, function=function, status=status, title=title, **extra)
+
+
+def found(kind) -> list:
+    """What the detector finds now, over the whole registry."""
+    return DETECTORS[kind].find(None)
+
+
+def live(kind=None) -> list[Flag]:
+    flags = Flag.objects.filter(status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED])
+    if kind:
+        flags = flags.filter(kind=kind)
+    return list(flags.prefetch_related("agencies"))
+
+
+def addressed(flag) -> set[str]:
+    return {a.slug for a in flag.agencies.all()}
