@@ -224,7 +224,9 @@ class CaseSubject(TrackedModel):
     def compute_key(self) -> str:
         from cases.normalize import subject_key
 
-        return subject_key(self.kind, self.identifier, make=self.make, birth_date=self.birth_date)
+        # A malformed date is reported by clean_fields(); the key then ignores it.
+        birth_date = self.birth_date if isinstance(self.birth_date, datetime.date) else None
+        return subject_key(self.kind, self.identifier or "", make=self.make or "", birth_date=birth_date)
 
     def clean(self) -> None:
         if self.kind == self.Kind.FIREARM and not self.make.strip():

@@ -1,0 +1,234 @@
+"""Case and action item serializers. Reads show related objects by their public identifiers;
+writes go through cases/services.py, which holds the rules and the rights."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from agencies.models import Agency, Contact, FunctionalArea, Jurisdiction
+from cases import selectors, services
+from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseSubject
+
+
+def slug_field(queryset, **kwargs):
+    return serializers.SlugRelatedField(slug_field="slug", queryset=queryset, **kwargs)
+
+
+def code_field(queryset, **kwargs):
+    return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kwargs)
+
+
+def request_user(serializer):
+    return serializer.context["request"].user
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    agency = slug_field(Agency.objects.all())
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Liaison contact id")
+    )
+
+    class Meta:
+        model = CaseParticipant
+        fields = ["agency", "role", "contact"]
+
+    def create(self, validated_data):
+        return services.participant_add(case=self.context["case"], user=request_user(self), **validated_data)
+
+
+class CaseBriefSerializer(serializers.ModelSerializer):
+    lead_agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Case
+        fields = ["id", "reference", "title", "status", "sensitivity", "lead_agency"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    lead_agency = slug_field(
+        Agency.objects.all(),
+        required=False,
+        help_text=_("On creation: the lead agency (your own unless you name another participant)"),
+    )
+    participants = ParticipantSerializer(many=True, required=False)
+    jurisdictions = code_field(Jurisdiction.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "summary",
+            "status",
+            "sensitivity",
+            "opened_on",
+            "closed_on",
+            "jurisdictions",
+            "lead_agency",
+            "participants",
+            "is_demo",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["reference", "closed_on", "is_demo", "created_at", "updated_at"]
+        extra_kwargs = {"sensitivity": {"required": True}, "status": {"required": False}}
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            for name in ("lead_agency", "participants"):
+                if name in attrs:
+                    raise serializers.ValidationError(
+                        {name: [_("Change participants and the lead through the case's participants endpoint.")]}
+                    )
+        elif attrs.get("status", Case.Status.OPEN) != Case.Status.OPEN:
+            raise serializers.ValidationError({"status": [_("A new case starts open.")]})
+        return attrs
+
+    def create(self, validated_data):
+        validated_data.pop("status", None)
+        return services.case_open(
+            user=request_user(self),
+            title=validated_data["title"],
+            summary=validated_data.get("summary", ""),
+            sensitivity=validated_data["sensitivity"],
+            jurisdictions=validated_data.get("jurisdictions", ()),
+            lead=validated_data.get("lead_agency"),
+            participants=validated_data.get("participants", ()),
+            opened_on=validated_data.get("opened_on"),
+        )
+
+    def update(self, instance, validated_data):
+        return services.case_update(case=instance, user=request_user(self), **validated_data)
+
+
+class SubjectSerializer(serializers.ModelSerializer):
+    recovered_in = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = CaseSubject
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "identifier",
+            "normalized_key",
+            "note",
+            "birth_date",
+            "make",
+            "model",
+            "caliber",
+            "recovered_on",
+            "recovered_in",
+            "trace_number",
+            "trace_status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["normalized_key", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind:
+            raise serializers.ValidationError({"kind": [_("Remove the subject and add a new one to change its kind.")]})
+        return attrs
+
+    def create(self, validated_data):
+        return services.subject_add(case=self.context["case"], user=request_user(self), **validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("kind", None)
+        return services.subject_update(subject=instance, user=request_user(self), **validated_data)
+
+
+class ActionItemBriefSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ActionItem
+        fields = ["id", "title", "owner", "status", "due_date", "overdue"]
+
+
+class VisibleCaseField(serializers.PrimaryKeyRelatedField):
+    """A case id among the cases the user may see: others read as not existing."""
+
+    def get_queryset(self):
+        return selectors.cases_visible_to(self.context["request"].user)
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    case = VisibleCaseField(required=False, allow_null=True)
+    case_reference = serializers.CharField(source="case.reference", read_only=True, default=None)
+    owner = slug_field(Agency.objects.all())
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Contact id")
+    )
+    supporting_agencies = slug_field(Agency.objects.all(), many=True, required=False)
+    function = slug_field(FunctionalArea.objects.all(), required=False, allow_null=True)
+    overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "title",
+            "description",
+            "case",
+            "case_reference",
+            "owner",
+            "assignee",
+            "supporting_agencies",
+            "function",
+            "theme",
+            "priority",
+            "due_date",
+            "status",
+            "status_reason",
+            "completed_at",
+            "overdue",
+            "is_demo",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["completed_at", "is_demo", "created_at", "updated_at"]
+        extra_kwargs = {"status": {"required": False}, "status_reason": {"required": False}}
+
+    def create(self, validated_data):
+        status = validated_data.pop("status", ActionItem.Status.OPEN)
+        validated_data.pop("status_reason", None)
+        if status != ActionItem.Status.OPEN:
+            raise serializers.ValidationError({"status": [_("A new action item starts open.")]})
+        return services.action_item_create(user=request_user(self), **validated_data)
+
+    def update(self, instance, validated_data):
+        user = request_user(self)
+        status = validated_data.pop("status", None)
+        reason = validated_data.pop("status_reason", None)
+        supporting = validated_data.pop("supporting_agencies", None)
+        changed = {name: value for name, value in validated_data.items() if getattr(instance, name) != value}
+        if supporting is not None and {a.pk for a in supporting} != set(
+            instance.supporting_agencies.values_list("pk", flat=True)
+        ):
+            changed["supporting_agencies"] = supporting
+        if changed:
+            instance = services.action_item_update(item=instance, user=user, **changed)
+        if status is not None and status != instance.status:
+            instance = services.action_item_transition(item=instance, user=user, status=status, reason=reason or "")
+        elif reason is not None and reason != instance.status_reason:
+            raise serializers.ValidationError(
+                {"status_reason": [_("A reason goes with a change of status; write an update instead.")]}
+            )
+        return instance
+
+
+class ActionUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ActionUpdate
+        fields = ["id", "author", "created_at", "text", "old_status", "new_status"]
+        read_only_fields = ["created_at", "old_status", "new_status"]
+        extra_kwargs = {"text": {"required": True, "allow_blank": False}}
+
+    def create(self, validated_data):
+        return services.action_update_add(item=self.context["item"], user=request_user(self), **validated_data)
