@@ -1,0 +1,255 @@
+"""The public catalog pages: status, language, search, personal data, query counts."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import AgencyFactory, FunctionalAreaFactory, MandateFactory
+from tests.web.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = [
+    "/",
+    "/search/?q=atf",
+    "/agencies/us-atf/",
+    "/counterparts/",
+    "/counterparts/?agency=us-atf&function=firearms-tracing",
+    "/jurisdictions/US-TX/",
+    "/jurisdictions/MX/?function=firearms-tracing",
+    "/coverage/",
+    "/open-data/",
+    "/metrics/",
+    "/accounts/login/",
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_answer_anonymous_users(catalog, anonymous, path):
+    response = anonymous.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert 'href="#content"' in html  # skip link
+    assert 'action="/i18n/setlang/"' in html or (path == "/accounts/login/" and "setlang" in html)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_pages_never_show_contact_data_to_anonymous_users(catalog, anonymous, path):
+    html = anonymous.get(path).content.decode()
+    for contact in (catalog.fgr_contact, catalog.atf_contact):
+        assert contact.email not in html
+        assert str(contact.phone) not in html
+        assert contact.name not in html
+
+
+def test_search_for_a_contact_shows_nothing_to_anonymous_users(catalog, anonymous):
+    html = anonymous.get("/search/?q=lucia").content.decode()
+    assert "Lucía" not in html and "lucia.hernandez" not in html
+    html = anonymous.get("/search/?q=lucia&partial=1").content.decode()
+    assert "Lucía" not in html
+
+
+def test_signed_in_officials_see_contacts(catalog, liaison_us):
+    client = signed_in(liaison_us)
+    html = client.get("/agencies/mx-fgr/").content.decode()
+    assert "lucia.hernandez@fgr.example.mx" in html
+    assert 'href="tel:+525553461000"' in html
+    assert "Lucía" in client.get("/search/?q=lucia&partial=1").content.decode()
+
+
+def test_spanish_cookie_renders_spanish_names(catalog, spanish):
+    response = spanish.get("/agencies/mx-fgr/")
+    html = response.content.decode()
+    assert '<html lang="es">' in html
+    assert "<h1>FGR – Fiscalía General de la República</h1>" in html
+    coverage = spanish.get("/coverage/").content.decode()
+    assert "Rastreo de armas" in coverage
+    assert "Firearms tracing" not in coverage
+
+
+def test_accept_language_selects_spanish(catalog, anonymous):
+    html = anonymous.get("/jurisdictions/MX/", headers={"accept-language": "es"}).content.decode()
+    assert '<html lang="es">' in html and "México" in html
+
+
+def test_language_switch_sets_the_cookie_and_returns(catalog, anonymous):
+    response = anonymous.post("/i18n/setlang/", {"language": "es", "next": "/coverage/"})
+    assert response.status_code == 302 and response["Location"] == "/coverage/"
+    assert response.cookies["django_language"].value == "es"
+    assert '<html lang="es">' in anonymous.get("/coverage/").content.decode()
+
+
+def test_search_by_former_acronym_finds_fgr(catalog, anonymous):
+    html = anonymous.get("/search/?q=PGR").content.decode()
+    assert 'href="/agencies/mx-fgr/"' in html
+    partial = anonymous.get("/search/?q=pgr&partial=1")
+    assert partial.status_code == 200
+    body = partial.content.decode()
+    assert "<html" not in body and 'href="/agencies/mx-fgr/"' in body
+
+
+def test_search_is_accent_insensitive_and_finds_offices(catalog, anonymous):
+    assert 'href="/agencies/mx-fgr/"' in anonymous.get("/search/?q=fiscalia").content.decode()
+    assert "ATF Mexico City Country Office" in anonymous.get("/search/?q=country office").content.decode()
+
+
+def test_agency_page_shows_names_hierarchy_mandates_counterparts_and_sources(catalog, anonymous):
+    html = anonymous.get("/agencies/us-atf/").content.decode()
+    assert "Oficina de Alcohol, Tabaco, Armas de Fuego y Explosivos" in html
+    assert 'href="/agencies/us-doj/"' in html  # parent
+    assert "Gun Control Act of 1968" in html
+    assert 'href="/agencies/mx-fgr/"' in html  # counterpart for tracing
+    assert "https://www.atf.gov/" in html
+    assert "signed-in officials only" in html
+
+
+def test_unknown_agency_is_404(catalog, anonymous):
+    assert anonymous.get("/agencies/us-nothing/").status_code == 404
+
+
+def test_counterpart_finder_ranks_and_lists_contacts(catalog, liaison_us):
+    html = signed_in(liaison_us).get("/counterparts/?agency=us-atf&function=firearms-tracing").content.decode()
+    fgr_at, sedena_at = html.index('href="/agencies/mx-fgr/"'), html.index('href="/agencies/mx-sedena/"')
+    assert fgr_at < sedena_at  # the documented link ranks first
+    assert 'href="mailto:lucia.hernandez@fgr.example.mx"' in html
+    assert f'href="/contacts/{catalog.fgr_contact.pk}/vcard/"' in html
+    assert "America/Mexico_City" in html
+    assert 'href="/counterparts/sheet/?agency=us-atf&amp;function=firearms-tracing"' in html
+
+
+def test_counterpart_finder_names_the_bad_field(catalog, spanish):
+    response = spanish.get("/counterparts/?agency=us-nothing&function=firearms-tracing")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'class="field has-error"' in html and 'id="id_agency-errors"' in html
+
+
+def test_vcard_for_signed_in_users_only(catalog, anonymous, liaison_mx):
+    path = f"/contacts/{catalog.atf_contact.pk}/vcard/"
+    assert anonymous.get(path).status_code == 404
+    response = signed_in(liaison_mx).get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/vcard")
+    assert "attachment" in response["Content-Disposition"]
+    body = response.content.decode()
+    assert body.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\n")
+    assert "FN:Dana Brooks" in body and "EMAIL;TYPE=INTERNET,WORK:dana.brooks@atf.example.gov" in body
+    assert "TEL;TYPE=WORK,VOICE:+12025550143" in body
+    assert "ORG:Bureau of Alcohol\\, Tobacco\\, Firearms and Explosives" in body
+
+
+def test_vcard_of_a_blocked_contact_is_404(catalog, liaison_mx):
+    from django.utils import timezone
+
+    type(catalog.atf_contact).objects.filter(pk=catalog.atf_contact.pk).update(blocked_at=timezone.now())
+    assert signed_in(liaison_mx).get(f"/contacts/{catalog.atf_contact.pk}/vcard/").status_code == 404
+
+
+def test_contact_sheet_is_bilingual_and_for_signed_in_users(catalog, anonymous, liaison_us):
+    path = "/counterparts/sheet/?agency=us-atf&function=firearms-tracing"
+    response = anonymous.get(path)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    html = signed_in(liaison_us).get(path).content.decode()
+    assert "Counterpart contacts" in html and "Contactos de contraparte" in html
+    assert "Rastreo de armas" in html and "Firearms tracing" in html
+    assert "lucia.hernandez@fgr.example.mx" in html
+
+
+def test_jurisdiction_page_lists_agencies_by_containment(catalog, anonymous):
+    html = anonymous.get("/jurisdictions/US-TX/?function=firearms-tracing").content.decode()
+    assert 'href="/agencies/us-atf/"' in html  # national mandate covers Texas
+    assert 'href="/agencies/us-hsi/"' in html  # Texas mandate
+    assert 'href="/agencies/mx-fgr/"' not in html
+    assert anonymous.get("/jurisdictions/ZZ-NOWHERE/").status_code == 404
+    assert anonymous.get("/jurisdictions/US-TX/?function=nothing").status_code == 404
+
+
+def test_coverage_matrix_marks_overlaps_and_missing_counterparts(catalog, anonymous):
+    from web.selectors import coverage_matrix
+
+    matrix = coverage_matrix()
+    codes = [c.jurisdiction.code for c in matrix.columns]
+    assert codes == ["US", "US-AZ", "US-TX", "MX", "MX-SON", "MX-CHH"]
+    rows = {row.function.slug: row for row in matrix.rows}
+    tracing = dict(zip(codes, rows["firearms-tracing"].cells, strict=True))
+    assert [a.slug for a in tracing["US"].agencies] == ["us-atf"]
+    assert {a.slug for a in tracing["US-TX"].local_agencies} == {"us-hsi"}
+    assert tracing["US-TX"].nationwide_count == 1
+    assert tracing["MX"].overlap  # FGR and SEDENA both lead tracing over Mexico
+    assert not tracing["US"].overlap
+    prosecution = dict(zip(codes, rows["prosecution"].cells, strict=True))
+    assert not prosecution["US"].missing and not prosecution["MX"].missing
+    html = anonymous.get("/coverage/").content.decode()
+    assert 'href="/jurisdictions/MX/?function=firearms-tracing#agencies"' in html
+    assert "overlap" in html
+
+
+def test_coverage_matrix_flags_a_missing_counterpart(catalog):
+    from web.selectors import coverage_matrix
+
+    export = FunctionalAreaFactory(slug="export-control", name="Export control", name_es="Control de exportaciones")
+    MandateFactory(agency=catalog.atf, function=export, jurisdictions=[catalog.tx])
+    rows = {row.function.slug: row for row in coverage_matrix().rows}
+    cells = {c.column.jurisdiction.code: c for c in rows["export-control"].cells}
+    assert cells["MX-CHH"].missing  # Texas has someone, Chihuahua across the line nobody
+    assert not cells["MX-SON"].missing  # Arizona has nobody either
+    assert not cells["US-TX"].missing
+
+
+def test_coverage_matrix_runs_a_constant_number_of_queries(catalog, anonymous):
+    with CaptureQueriesContext(connection) as small:
+        anonymous.get("/coverage/")
+    for n in range(6):
+        function = FunctionalAreaFactory(slug=f"extra-{n}")
+        agency = AgencyFactory(slug=f"mx-extra-{n}", country=catalog.mx)
+        MandateFactory(agency=agency, function=function, jurisdictions=[catalog.chh])
+        MandateFactory(agency=catalog.atf, function=function, jurisdictions=[catalog.us])
+    with CaptureQueriesContext(connection) as large:
+        anonymous.get("/coverage/")
+    assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_home_and_search_run_a_constant_number_of_queries(catalog, anonymous):
+    def count(path):
+        with CaptureQueriesContext(connection) as context:
+            anonymous.get(path)
+        return len(context.captured_queries)
+
+    before = (count("/"), count("/search/?q=of"))
+    for n in range(10):
+        AgencyFactory(slug=f"us-more-{n}", name=f"Office of more {n}", country=catalog.us)
+    assert (count("/"), count("/search/?q=of")) == before
+
+
+def test_open_data_downloads_csv_and_json_without_personal_data(catalog, anonymous):
+    response = anonymous.get("/open-data/agencies.csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["slug", "acronym", "name", "name_es"]
+    assert any(row[0] == "mx-fgr" and row[3] == "Fiscalía General de la República" for row in rows)
+    data = json.loads(anonymous.get("/open-data/mandates.json").content)
+    assert data["dataset"] == "mandates" and data["count"] == len(data["results"]) == 6
+    assert {"agency": "us-atf", "function": "firearms-tracing", "jurisdictions": "US"}.items() <= data["results"][
+        0
+    ].items() or any(r["agency"] == "us-atf" and r["jurisdictions"] == "US" for r in data["results"])
+    for name in ("agencies", "agency-names", "functions", "jurisdictions", "mandates", "offices", "counterpart-links"):
+        for fmt in ("csv", "json"):
+            body = anonymous.get(f"/open-data/{name}.{fmt}").content.decode()
+            assert "lucia.hernandez" not in body and "dana.brooks" not in body
+    assert anonymous.get("/open-data/contacts.csv").status_code == 404
+
+
+def test_no_page_references_an_outside_host(catalog, liaison_us):
+    import re
+
+    client = signed_in(liaison_us)
+    for path in PUBLIC_PAGES:
+        html = client.get(path).content.decode()
+        for url in re.findall(r'(?:src|href)="(https?:)?//[^"]+"', html):
+            pytest.fail(f"{path} loads {url}")
+        assert "<script>" not in html and " style=" not in html and "onclick" not in html

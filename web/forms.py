@@ -1,0 +1,213 @@
+"""Forms of the web pages. Forms that write call the services of the owning app."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, FunctionalArea
+
+
+class AgencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Agency) -> str:
+        return f"{obj.acronym} – {obj.display_name}" if obj.acronym else obj.display_name
+
+
+class FunctionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: FunctionalArea) -> str:
+        return obj.display_name
+
+
+class CounterpartFinderForm(forms.Form):
+    """'I am at agency X and need function F' (the counterpart finder's question)."""
+
+    agency = AgencyChoiceField(
+        label=_("I am at"),
+        queryset=Agency.objects.filter(active=True, country__isnull=False).order_by("acronym", "name"),
+        to_field_name="slug",
+        empty_label=_("Choose your agency"),
+        error_messages={"invalid_choice": _("Choose an agency from the list.")},
+    )
+    function = FunctionChoiceField(
+        label=_("and need"),
+        queryset=FunctionalArea.objects.all(),
+        to_field_name="slug",
+        empty_label=_("Choose a function"),
+        error_messages={"invalid_choice": _("Choose a functional area from the list.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Functional areas sorted by their name in the active language.
+        self.fields["function"].queryset = FunctionalArea.objects.all()
+        self.fields["function"].choices = [
+            ("", self.fields["function"].empty_label),
+            *sorted(((f.slug, f.display_name) for f in FunctionalArea.objects.all()), key=lambda pair: pair[1]),
+        ]
+
+
+# ---------------------------------------------------------------- cases and action items
+
+from django.core.exceptions import ValidationError  # noqa: E402
+
+from agencies.models import Jurisdiction  # noqa: E402
+from cases.models import ActionItem, Case, CaseParticipant, CaseSubject, Theme  # noqa: E402
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the field it names, else on the form."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error)
+
+
+class JurisdictionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Jurisdiction) -> str:
+        return f"{obj.display_name} ({obj.code})"
+
+
+def _places():
+    return Jurisdiction.objects.filter(kind__in=[Jurisdiction.Kind.COUNTRY, Jurisdiction.Kind.STATE]).order_by("code")
+
+
+class StaleCheckMixin(forms.Form):
+    """Carries the version (updated_at) the user started from; a save over a newer version is refused."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def is_stale(self, instance) -> bool:
+        return self.data.get(self.add_prefix("version"), "") != instance.updated_at.isoformat()
+
+    def changes_since(self, instance) -> list[dict]:
+        """What changed since the user's version: the field, what the user typed, what is stored now."""
+        rows = []
+        for name in self.tracked_fields:
+            field = self.fields[name]
+            current = getattr(instance, name)
+            mine = self.data.get(self.add_prefix(name), "")
+            shown_current = current
+            if hasattr(field, "choices") and not isinstance(field, forms.ModelChoiceField):
+                shown_current = dict(field.choices).get(current, current)
+                mine = dict(field.choices).get(mine, mine)
+            rows.append({"label": field.label, "yours": mine, "current": "" if current is None else shown_current})
+        return rows
+
+    def refresh_version(self, instance) -> None:
+        """Let the next save go through: the user has now seen the current version."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = instance.updated_at.isoformat()
+
+
+class CaseCreateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea, required=False)
+    sensitivity = forms.ChoiceField(
+        label=_("Sensitivity"),
+        choices=Case.Sensitivity.choices,
+        initial=Case.Sensitivity.RESTRICTED,
+        help_text=_("Restricted cases are seen only by the participating agencies and admin staff."),
+    )
+    jurisdictions = JurisdictionChoiceField(
+        label=_("Jurisdictions"), queryset=Jurisdiction.objects.none(), required=False, to_field_name="code"
+    )
+    supporting = AgencyChoiceField(
+        label=_("Supporting agencies"),
+        queryset=Agency.objects.none(),
+        required=False,
+        to_field_name="slug",
+        widget=forms.SelectMultiple,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdictions"].queryset = _places()
+        agencies = Agency.objects.filter(active=True).order_by("acronym", "name")
+        if user is not None and user.agency_id:
+            agencies = agencies.exclude(pk=user.agency_id)
+        supporting = forms.ModelMultipleChoiceField(
+            label=_("Supporting agencies"), queryset=agencies, required=False, to_field_name="slug"
+        )
+        supporting.label_from_instance = AgencyChoiceField.label_from_instance.__get__(supporting)
+        self.fields["supporting"] = supporting
+
+
+class CaseEditForm(StaleCheckMixin):
+    tracked_fields = ("title", "summary", "sensitivity", "status")
+
+    title = forms.CharField(label=_("Title"), max_length=300)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea, required=False)
+    sensitivity = forms.ChoiceField(label=_("Sensitivity"), choices=Case.Sensitivity.choices)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[(Case.Status.OPEN, Case.Status.OPEN.label), (Case.Status.ACTIVE, Case.Status.ACTIVE.label)],
+    )
+
+
+class ParticipantForm(forms.Form):
+    agency = AgencyChoiceField(
+        label=_("Agency"), queryset=Agency.objects.filter(active=True).order_by("acronym", "name"), to_field_name="slug"
+    )
+    role = forms.ChoiceField(
+        label=_("Role"), choices=CaseParticipant.Role.choices, initial=CaseParticipant.Role.SUPPORT
+    )
+
+
+class SubjectForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=CaseSubject.Kind.choices)
+    identifier = forms.CharField(
+        label=_("Identifier"), max_length=300, help_text=_("Serial number, license number, name, phone, VIN…")
+    )
+    make = forms.CharField(label=_("Make (firearms)"), max_length=120, required=False)
+    model = forms.CharField(label=_("Model"), max_length=120, required=False)
+    caliber = forms.CharField(label=_("Caliber"), max_length=40, required=False)
+
+
+class ActionItemFields(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    function = FunctionChoiceField(
+        label=_("Functional area"), queryset=FunctionalArea.objects.all(), required=False, to_field_name="slug"
+    )
+    theme = forms.ChoiceField(label=_("Framework theme"), choices=[("", "—"), *Theme.choices], required=False)
+    priority = forms.ChoiceField(label=_("Priority"), choices=ActionItem.Priority.choices, initial="normal")
+    due_date = forms.DateField(
+        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
+class ActionItemCreateForm(ActionItemFields):
+    owner = AgencyChoiceField(label=_("Owner agency"), queryset=Agency.objects.none(), to_field_name="slug")
+    field_order = ["title", "owner", "description", "function", "theme", "priority", "due_date"]
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = Agency.objects.filter(case_participations__case=case).order_by("acronym")
+
+
+class ActionItemEditForm(StaleCheckMixin, ActionItemFields):
+    tracked_fields = ("title", "description", "function", "theme", "priority", "due_date")
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=ActionItem.Status.choices)
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, help_text=_("Needed when blocking or cancelling.")
+    )
+
+    def __init__(self, *args, item: ActionItem, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(ActionItem.Status.choices)
+        self.fields["status"].choices = [(s, labels[s]) for s in item.allowed_transitions()]
+
+
+class UpdateForm(forms.Form):
+    text = forms.CharField(label=_("Update"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class FlagStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Decision"), choices=())
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = choices
