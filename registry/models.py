@@ -81,3 +81,77 @@ def role_of(user) -> str:
     if user is None or not user.is_authenticated:
         return Role.PUBLIC
     return user.role
+
+
+class SecurityEvent(models.Model):
+    """An append-only record of what happened to accounts: sign-ins, failures, lockouts,
+    role changes, API tokens and second factors. Kept at least a year (docs/security.md);
+    no code path updates or deletes a row."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign-in", _("Sign-in")
+        SIGN_IN_FAILURE = "sign-in-failure", _("Sign-in failure")
+        SIGN_OUT = "sign-out", _("Sign-out")
+        LOCKOUT = "lockout", _("Lockout")
+        LOCKOUT_RESET = "lockout-reset", _("Lockout released")
+        ROLE_CHANGE = "role-change", _("Role change")
+        TOKEN_ISSUED = "token-issued", _("API token issued")
+        TOKEN_REVOKED = "token-revoked", _("API token revoked")
+        MFA_VERIFIED = "mfa-verified", _("Second factor verified")
+        MFA_FAILURE = "mfa-failure", _("Second factor refused")
+        MFA_ENROLLED = "mfa-enrolled", _("Second factor enrolled")
+        SESSION_EXPIRED = "session-expired", _("Idle session ended")
+        PERSONAL_DATA = "personal-data", _("Personal-data request handled")
+        AUDIT_EXPORT = "audit-export", _("Audit trail exported")
+
+    at = models.DateTimeField(_("at (UTC)"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(_("username tried"), max_length=150, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Security events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Security events are append-only.")
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key` header, replayed to retries.
+
+    A row without `status_code` is a request still being answered; the unique constraint
+    makes concurrent requests with the same key race for one row, so only one runs."""
+
+    key = models.CharField(max_length=255)
+    principal = models.CharField(max_length=64, help_text="user:<id>, or anonymous")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField(default=b"", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique")]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

@@ -54,24 +54,41 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "phonenumber_field",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
+    "axes",
     "registry",
     "agencies",
     "cases",
     "flags",
     "web",
+    "synthetic",
+    "interchange",
 ]
 
 MIDDLEWARE = [
+    # First, so that every response (errors included) carries X-Request-ID.
+    "registry.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "registry.middleware.IdleSessionTimeoutMiddleware",
+    "registry.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Database down → 503 (with Retry-After) instead of a 500, for views and the middleware below.
+    "registry.middleware.DatabaseUnavailableMiddleware",
+    "registry.middleware.IdempotencyMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during authentication into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -111,6 +128,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"
 
+# django-axes first: it refuses a locked-out account before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# OWASP ASVS 2.1: at least 12 characters, at least 64 allowed (Django's fields take 128),
+# no common or user-like passwords.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -158,7 +183,7 @@ PHONENUMBER_DB_FORMAT = "E164"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "registry.api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.DenyAll"],
@@ -167,9 +192,19 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",
+    # 0: the address is REMOTE_ADDR; a client cannot pick its own by sending X-Forwarded-For.
+    "NUM_PROXIES": int(os.environ.get("ENLACE_TRUSTED_PROXY_COUNT", "0")),
+    # Anonymous callers by address, signed-in users by account; the counts live in the
+    # default cache, which is Redis (shared by every worker) whenever REDIS_URL is set.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registry.api.throttles.AnonymousRateThrottle",
+        "registry.api.throttles.SignedInRateThrottle",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+        "interchange.renderers.CSVRenderer",  # ?format=csv on every list: the requester's own rows
+        "interchange.renderers.XLSXRenderer",  # ?format=xlsx
     ],
 }
 
@@ -185,15 +220,115 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.document_errors_and_idempotency",
+    ],
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every log line names the request it belongs to (the X-Request-ID of its response).
+    "filters": {"request_id": {"()": "registry.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "default": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "default"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# ---------------------------------------------------------------------------------------
+# Security (docs/security.md): FBI CJIS Security Policy, OWASP ASVS level 2, and Django's
+# deployment checklist (`manage.py check --deploy --fail-level WARNING` passes with debug off).
+
+# Transport. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1 and make
+# sure the proxy sets X-Forwarded-Proto (and strips it from what clients send).
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# CORS: no Access-Control-Allow-* header is ever sent (no CORS middleware is installed), so
+# browsers on other origins cannot read the API; partner scripts use tokens server-side.
+
+# Sessions: 30 minutes idle ends a session (CJIS 5.5.5); none lives past 12 hours.
+ENLACE_SESSION_IDLE_SECONDS = int(os.environ.get("ENLACE_SESSION_IDLE_SECONDS", str(30 * 60)))
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Lockout (django-axes): 5 failed sign-ins in a row (each within 15 minutes of the last)
+# lock the account and the address until admin staff release them (Axes admin, or
+# `manage.py axes_reset_username USER` / `axes_reset_ip ADDRESS`).
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = None
+ENLACE_LOCKOUT_WINDOW_SECONDS = 15 * 60
+AXES_HANDLER = "registry.api.auth.WindowedAxesHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "registry.api.auth.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token"]
+# The client's address: REMOTE_ADDR, or behind ENLACE_TRUSTED_PROXY_COUNT proxies the
+# address that many hops from the right of X-Forwarded-For (never a client-chosen value).
+ENLACE_TRUSTED_PROXY_COUNT = int(os.environ.get("ENLACE_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "registry.middleware.client_ip"
+
+# Second factor (django-otp, TOTP): required of admin staff and coordinators, on by default
+# whenever debug is off.
+ENLACE_REQUIRE_MFA = env_bool("ENLACE_REQUIRE_MFA", not DEBUG)
+ENLACE_MFA_ROLES = ["admin-staff", "coordinator"]
+OTP_TOTP_ISSUER = "Enlace"
+
+# API tokens expire after ENLACE_TOKEN_TTL_HOURS and can be revoked (DELETE /api/v1/auth/token/).
+ENLACE_TOKEN_TTL_HOURS = float(os.environ.get("ENLACE_TOKEN_TTL_HOURS", "12"))
+
+# Throttling (per minute unless the rate says otherwise).
+ENLACE_THROTTLE_RATES = {
+    "anon": os.environ.get("ENLACE_THROTTLE_ANON", "120/minute"),
+    "user": os.environ.get("ENLACE_THROTTLE_USER", "1200/minute"),
+}
+
+# Retries: a POST with an Idempotency-Key header is answered once; retries within this
+# time get the first answer back.
+ENLACE_IDEMPOTENCY_TTL_HOURS = 24
+# Database unreachable → 503 with this Retry-After (seconds).
+ENLACE_DB_RETRY_AFTER_SECONDS = 5
+
+# Audit: history, the read log and security events are kept at least this long; nothing in
+# the app deletes them (docs/security.md § Retention).
+ENLACE_AUDIT_RETENTION_DAYS = 366
 
 # Enlace's own settings.
 ENLACE_STALE_CONTACT_DAYS = 365

@@ -9,3 +9,11 @@ from registry.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Other suites sign in with Client.login() (no request, which django-axes needs) and make
+# many requests; the security suite turns these on where it tests them.
+AXES_ENABLED = False
+ENLACE_REQUIRE_MFA = False
+ENLACE_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}
+# The test client speaks plain HTTP; production redirects to HTTPS (tests/security check it).
+SECURE_SSL_REDIRECT = False

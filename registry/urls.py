@@ -1,13 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from registry import views
+from registry import mfa, views
+from registry.api.audit import AuditExportView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
+    path("api/v1/audit/export/", AuditExportView.as_view(), name="api-audit-export"),
     path("api/v1/", include("registry.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/mfa/", mfa.verify, name="mfa-verify"),
+    path("accounts/mfa/enrol/", mfa.enrol, name="mfa-enrol"),
     path("", include("web.urls")),
 ]
+
+# Errors never leak: no traceback, SQL or path; the request id to quote instead.
+handler500 = "registry.middleware.server_error"

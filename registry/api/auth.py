@@ -1,20 +1,152 @@
-"""Token sign-in for API clients."""
+"""API sign-in: expiring, revocable tokens, issued only after the second factor where the
+role needs one, through `authenticate(request=...)` so django-axes counts every failure."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.permissions import AllowAny
+from datetime import timedelta
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
+from django.conf import settings
+from django.contrib.auth import authenticate, user_login_failed
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry.api.permissions import SignedIn
+from registry.api.throttles import AnonymousRateThrottle, SignedInRateThrottle
+from registry.api.tokens import ExpiringTokenAuthentication, token_expires_at
+from registry.middleware import mfa_required_for
+from registry.models import SecurityEvent
 
 
-class TokenView(ObtainAuthToken):
-    """POST {"username", "password"} → {"token"}; then send `Authorization: Token <token>`."""
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(label=gettext_lazy("username"), max_length=150)
+    password = serializers.CharField(
+        label=gettext_lazy("password"), max_length=4096, style={"input_type": "password"}, trim_whitespace=False
+    )
+    otp = serializers.RegexField(
+        r"^\d{6,8}$",
+        label=gettext_lazy("one-time code"),
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("The 6-digit code of your authenticator app; required of admin staff and coordinators."),
+    )
 
-    permission_classes = [AllowAny]
+
+TokenResponse = inline_serializer(
+    "TokenResponse", {"token": serializers.CharField(), "expires": serializers.DateTimeField()}
+)
+
+
+class TokenView(APIView):
+    """POST {"username", "password", "otp"} → {"token", "expires"}; DELETE revokes the token
+    sent in `Authorization: Token <token>`."""
+
+    authentication_classes = [ExpiringTokenAuthentication]
+    throttle_classes = [AnonymousRateThrottle, SignedInRateThrottle]
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [SignedIn()]
+        return []
+
+    def get_authenticators(self):
+        # Signing in needs no credentials; a stale token sent along must not stop it.
+        if getattr(self, "request", None) is not None and self.request.method == "POST":
+            return []
+        return super().get_authenticators()
 
     @extend_schema(
-        request=AuthTokenSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        request=TokenRequestSerializer,
+        responses={200: TokenResponse, 400: OpenApiResponse(description="Invalid credentials or one-time code")},
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        django_request = request._request
+        user = authenticate(request=django_request, username=username, password=serializer.validated_data["password"])
+        if user is None or not user.is_active:
+            return Response(
+                {"non_field_errors": [_("Unable to sign in with the username and password given.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if mfa_required_for(user):
+            refusal = self._check_second_factor(django_request, user, serializer.validated_data.get("otp") or "")
+            if refusal is not None:
+                return refusal
+        token, created = Token.objects.get_or_create(user=user)
+        if not created and token_expires_at(token) <= timezone.now():
+            token.delete()
+            token = Token.objects.create(user=user)
+            created = True
+        from registry.security_events import record_event
+
+        record_event(request, SecurityEvent.Kind.TOKEN_ISSUED, user=user, new=created)
+        return Response({"token": token.key, "expires": token_expires_at(token)})
+
+    @staticmethod
+    def _check_second_factor(django_request, user, otp: str):
+        from django_otp import match_token, user_has_device
+
+        from registry.security_events import record_event
+
+        if not user_has_device(user, confirmed=True):
+            return Response(
+                {"detail": _("Your role requires a second factor; enrol an authenticator app first.")},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        if not otp:
+            return Response(
+                {"otp": [_("Your role requires the one-time code of your authenticator app.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if match_token(user, otp) is None:
+            record_event(django_request, SecurityEvent.Kind.MFA_FAILURE, user=user)
+            # A wrong code counts towards the lockout like a wrong password.
+            user_login_failed.send(
+                sender=__name__, credentials={"username": user.get_username()}, request=django_request
+            )
+            return Response(
+                {"otp": [_("The one-time code is wrong or has expired.")]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        record_event(django_request, SecurityEvent.Kind.MFA_VERIFIED, user=user, via="api")
+        return None
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        from registry.security_events import record_event
+
+        if isinstance(request.auth, Token):
+            request.auth.delete()
+            record_event(request, SecurityEvent.Kind.TOKEN_REVOKED, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WindowedAxesHandler(AxesDatabaseHandler):
+    """django-axes' database handler, with failures counted in a window: a run of failed
+    sign-ins that pauses for ENLACE_LOCKOUT_WINDOW_SECONDS starts again from zero. Once the
+    limit is reached the lock stays until admin staff release it (AXES_COOLOFF_TIME=None)."""
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is not None:
+            cutoff = timezone.now() - timedelta(seconds=settings.ENLACE_LOCKOUT_WINDOW_SECONDS)
+            limit = get_failure_limit(request, credentials)
+            for attempts in self.filter_user_attempts(request, credentials):
+                attempts.filter(attempt_time__lt=cutoff, failures_since_start__lt=limit).delete()
+        return super().user_login_failed(sender, credentials, request, **kwargs)
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    """What a locked-out account or address sees (no CORS header, unlike Axes' default)."""
+    message = _(
+        "Too many failed sign-ins: this account or address is locked. Ask the Enlace admin staff to release it."
+    )
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"detail": message}, status=403)
+    return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")

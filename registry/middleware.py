@@ -1,0 +1,325 @@
+"""Request-level safety nets: a request id on every response and log line, 503 (not 500)
+while the database is unreachable, idle session timeout, the second factor for the roles
+that need it, and replay-safe POSTs (Idempotency-Key)."""
+
+import contextlib
+import contextvars
+import hashlib
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger("enlace.request")
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+REQUEST_ID_HEADER = "X-Request-ID"
+# A request id a proxy already gave the request is kept when it is short and plain.
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds `request_id` to every log record, "-" outside a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        return True
+
+
+def client_ip(request) -> str | None:
+    """REMOTE_ADDR, or behind ENLACE_TRUSTED_PROXY_COUNT proxies the address they saw."""
+    proxies = getattr(settings, "ENLACE_TRUSTED_PROXY_COUNT", 0)
+    remote = request.META.get("REMOTE_ADDR")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if addresses:
+            return addresses[-min(proxies, len(addresses))]
+    return remote
+
+
+class RequestIdMiddleware:
+    """Gives each request an id, answers it in X-Request-ID and logs one line per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            return response
+        finally:
+            _request_id.reset(token)
+
+
+# --- database unavailable -----------------------------------------------------------------
+
+DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_unavailable_response() -> JsonResponse:
+    """503 that says when to try again. The broken connection is dropped so the next
+    request opens a fresh one (CONN_HEALTH_CHECKS does the same at request start)."""
+    with contextlib.suppress(DatabaseError):
+        connection.close()
+    response = JsonResponse({"detail": _("The database is unavailable for a moment; try again shortly.")}, status=503)
+    response["Retry-After"] = str(settings.ENLACE_DB_RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view (and its ATOMIC_REQUESTS transaction) that fails to reach the database
+    answers 503 with Retry-After instead of a 500. Failures in other middleware reach
+    `server_error` below, which does the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_DOWN_ERRORS):
+            logger.warning("database unavailable: %s", type(exception).__name__)
+            return database_unavailable_response()
+        return None
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: never a traceback, SQL or path; the request id to quote to support."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_DOWN_ERRORS):
+        return database_unavailable_response()
+    request_id = getattr(request, "request_id", current_request_id())
+    message = _("Something went wrong on our side. Quote this request id when you report it: %(id)s") % {
+        "id": request_id
+    }
+    if wants_json(request):
+        return JsonResponse({"detail": message}, status=500)
+    return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+SESSION_ACTIVITY_KEY = "enlace_last_activity"
+
+
+def now_seconds() -> float:
+    """The clock the idle timeout reads (tests move it)."""
+    return time.time()
+
+
+class IdleSessionTimeoutMiddleware:
+    """A signed-in session unused for ENLACE_SESSION_IDLE_SECONDS ends (CJIS 5.5.5)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = now_seconds()
+            last = request.session.get(SESSION_ACTIVITY_KEY)
+            if last is not None and now - float(last) > settings.ENLACE_SESSION_IDLE_SECONDS:
+                from registry.security_events import record_event
+
+                record_event(request, "session-expired", user=user, username=user.get_username())
+                logout(request)
+            elif last is None or now - float(last) > 15:
+                # Written at most every few seconds, so a page's many requests save the session once.
+                request.session[SESSION_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+# --- second factor ------------------------------------------------------------------------
+
+MFA_VERIFY_PATH = "/accounts/mfa/"
+MFA_EXEMPT_PREFIXES = (
+    "/accounts/mfa/",
+    "/accounts/logout/",
+    "/accounts/login/",
+    "/static/",
+    "/healthz",
+    "/livez",
+    "/i18n/",
+    "/api/v1/auth/token/",
+)
+
+
+def mfa_required_for(user) -> bool:
+    from registry.models import role_of
+
+    return bool(settings.ENLACE_REQUIRE_MFA) and role_of(user) in settings.ENLACE_MFA_ROLES
+
+
+class SecondFactorRequiredMiddleware:
+    """Admin staff and coordinators signed in with a password alone may only reach the
+    second-factor page until they give a TOTP code (or enrol one)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+            and mfa_required_for(user)
+            and not user.is_verified()
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": _("Your role requires a second factor; sign in again with your one-time code.")},
+                    status=403,
+                )
+            return HttpResponseRedirect(f"{MFA_VERIFY_PATH}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+# --- idempotent POSTs ---------------------------------------------------------------------
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_EXEMPT_PREFIXES = ("/api/v1/auth/", "/accounts/", "/admin/login/")
+# Headers of the first answer worth giving back on a replay (never cookies).
+REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Content-Language")
+# A request that has held its key longer than this without an answer died; a retry takes over.
+ABANDONED_AFTER = timedelta(seconds=60)
+
+
+def _principal(request) -> str:
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Token "):
+        from rest_framework.authtoken.models import Token
+
+        user_id = Token.objects.filter(key=authorization[6:].strip()).values_list("user_id", flat=True).first()
+        return f"user:{user_id}" if user_id else "anonymous"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return "anonymous"
+
+
+def _detail(message: str, status: int, **headers) -> JsonResponse:
+    response = JsonResponse({"detail": message}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+class IdempotencyMiddleware:
+    """A POST with `Idempotency-Key` runs once per key and user: a retry with the same
+    body gets the first (2xx) answer back with `Idempotent-Replayed: true`; the same key
+    with another body or path answers 422; a retry while the first is still running
+    answers 409 with Retry-After. Answers other than 2xx are not kept, so a retry after a
+    refusal (throttled, invalid, database down) runs again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if request.method != "POST" or not key or request.path.startswith(IDEMPOTENCY_EXEMPT_PREFIXES):
+            return self.get_response(request)
+        if len(key) > 255:
+            return JsonResponse({IDEMPOTENCY_HEADER: [_("At most 255 characters.")]}, status=400)
+
+        from registry.models import IdempotencyKey
+
+        digest = hashlib.sha256()
+        digest.update(request.get_full_path().encode())
+        digest.update(b"\0")
+        digest.update(request.body)
+        body_hash = digest.hexdigest()
+        principal = _principal(request)
+        now = timezone.now()
+        expires = now + timedelta(hours=settings.ENLACE_IDEMPOTENCY_TTL_HOURS)
+
+        IdempotencyKey.objects.filter(principal=principal, key=key, expires_at__lt=now).delete()
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(
+                    key=key,
+                    principal=principal,
+                    method=request.method,
+                    path=request.path[:2000],
+                    body_hash=body_hash,
+                    expires_at=expires,
+                )
+        except IntegrityError:
+            record = IdempotencyKey.objects.filter(principal=principal, key=key).first()
+            if record is None:  # the holder gave it up between our insert and this read
+                return _detail(_("A request with this Idempotency-Key is being answered; retry."), 409, Retry_After="1")
+            if record.body_hash != body_hash or record.method != request.method:
+                return _detail(
+                    _("This Idempotency-Key was already used for a different request."),
+                    422,
+                )
+            if record.status_code is None:
+                taken_over = IdempotencyKey.objects.filter(
+                    pk=record.pk, status_code__isnull=True, created_at__lt=now - ABANDONED_AFTER
+                ).update(created_at=now, expires_at=expires)
+                if not taken_over:
+                    return _detail(
+                        _("A request with this Idempotency-Key is still being answered; retry shortly."),
+                        409,
+                        Retry_After="1",
+                    )
+            else:
+                return self._replay(record)
+
+        response = self.get_response(request)
+        try:
+            if 200 <= response.status_code < 300 and not response.streaming:
+                IdempotencyKey.objects.filter(pk=record.pk).update(
+                    status_code=response.status_code,
+                    headers={name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)},
+                    body=bytes(response.content),
+                )
+            else:
+                IdempotencyKey.objects.filter(pk=record.pk).delete()
+        except DatabaseError:
+            # The answer stands (its write is committed); a retry after the key's lapse may run again.
+            logger.warning("could not store the answer for an Idempotency-Key")
+        return response
+
+    @staticmethod
+    def _replay(record) -> HttpResponse:
+        response = HttpResponse(bytes(record.body), status=record.status_code)
+        for name, value in record.headers.items():
+            response[name] = value
+        response["Idempotent-Replayed"] = "true"
+        return response
