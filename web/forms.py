@@ -52,10 +52,11 @@ from agencies.models import Jurisdiction  # noqa: E402
 from cases.models import ActionItem, Case, CaseParticipant, CaseSubject, Theme  # noqa: E402
 
 
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+def apply_service_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
     """Show a service's ValidationError on the form: on the field it names, else on the form."""
     if hasattr(error, "error_dict"):
         for name, messages in error.error_dict.items():
+            name = (aliases or {}).get(name, name)
             form.add_error(name if name in form.fields else None, messages)
     else:
         form.add_error(None, error)

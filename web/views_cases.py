@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
+from cases import calendar
 from cases import services as case_services
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant
 from cases.selectors import action_items_visible_to, cases_visible_to, record_case_read, record_case_reads
@@ -289,15 +290,8 @@ def action_list(request):
 
 
 def _calendar_url(request) -> str:
-    """The user's secret calendar feed of deadlines, when the cases app serves one."""
-    from django.urls import NoReverseMatch
-
-    for name in ("cases-calendar", "calendar-feed", "api:calendar-feed", "cases:calendar"):
-        try:
-            return request.build_absolute_uri(reverse(name, args=[request.user.calendar_token]))
-        except NoReverseMatch:
-            continue
-    return ""
+    """The user's secret calendar feed of deadlines (cases/calendar.py)."""
+    return request.build_absolute_uri(calendar.feed_path(request.user.calendar_token))
 
 
 @_signed_in_with_role
@@ -369,7 +363,7 @@ def action_detail(request, pk: int):
                 raise PermissionDenied(_("You may not change this action item."))
         except ValidationError as error:
             target = {"transition": transition_form, "update": update_form}.get(action, edit_form)
-            forms.apply_service_errors(target, error)
+            forms.apply_service_errors(target, error, aliases={"status_reason": "reason"})
         status = 400
 
     timeline = list(item.updates.select_related("author").order_by("-created_at", "-id"))

@@ -1,0 +1,310 @@
+"""Cases, action items and the flag queue: role rules, forms that keep input, stale edits."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases import services
+from cases.models import ActionItem, Case
+from tests.web.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(catalog, coordinator_us):
+    return services.case_open(
+        user=coordinator_us,
+        title="Straw purchases in El Paso",
+        summary="Rifles recovered in Ciudad Juárez.",
+        sensitivity=Case.Sensitivity.RESTRICTED,
+        participants=[(catalog.fgr, "support")],
+    )
+
+
+@pytest.fixture
+def item(case, catalog, coordinator_us):
+    return services.action_item_create(
+        user=coordinator_us, case=case, owner=catalog.fgr, title="Trace the rifles", function=catalog.tracing
+    )
+
+
+@pytest.mark.parametrize("path", ["/cases/", "/cases/new/", "/actions/", "/flags/"])
+def test_signed_in_pages_send_anonymous_users_to_sign_in(catalog, anonymous, path):
+    response = anonymous.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_sign_in_and_sign_out(catalog, anonymous, liaison_us):
+    liaison_us.set_password("correct-horse-battery-staple")
+    liaison_us.save()
+    response = anonymous.post(
+        "/accounts/login/", {"username": "liaison.us", "password": "correct-horse-battery-staple", "next": "/cases/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/cases/"
+    assert anonymous.get("/cases/").status_code == 200
+    assert anonymous.get("/accounts/logout/").status_code == 405  # sign-out is a POST
+    assert anonymous.post("/accounts/logout/").status_code == 302
+    assert anonymous.get("/cases/").status_code == 302
+
+
+def test_wrong_password_is_refused_in_spanish(catalog, spanish):
+    response = spanish.post("/accounts/login/", {"username": "nobody", "password": "wrong-password"})
+    assert response.status_code == 200
+    assert "Por favor, introduzca un nombre de usuario y clave correctos" in response.content.decode()
+
+
+def test_flag_queue_is_for_coordinators_and_staff(catalog, liaison_us, coordinator_mx, staff):
+    assert signed_in(liaison_us).get("/flags/").status_code == 403
+    assert signed_in(coordinator_mx).get("/flags/").status_code == 200
+    assert signed_in(staff).get("/flags/").status_code == 200
+
+
+def test_coordinator_opens_a_case(catalog, coordinator_us):
+    client = signed_in(coordinator_us)
+    assert client.get("/cases/new/").status_code == 200
+    response = client.post(
+        "/cases/new/",
+        {
+            "title": "Trafficking through Nogales",
+            "summary": "Pistols.",
+            "sensitivity": "restricted",
+            "supporting": ["mx-fgr"],
+        },
+    )
+    case = Case.objects.get(title="Trafficking through Nogales")
+    assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
+    assert case.lead_agency == catalog.atf
+    assert set(case.participants.values_list("agency__slug", "role")) == {("us-atf", "lead"), ("mx-fgr", "support")}
+    html = client.get(response["Location"]).content.decode()
+    assert case.reference in html and "Trafficking through Nogales" in html
+
+
+def test_case_form_errors_are_in_the_users_language_and_keep_the_input(catalog, coordinator_mx):
+    client = signed_in(coordinator_mx)
+    client.cookies["django_language"] = "es"
+    response = client.post("/cases/new/", {"title": "", "summary": "Lo que escribí", "sensitivity": "restricted"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Este campo es requerido." in html
+    assert "Lo que escribí" in html
+    assert not Case.objects.exists()
+
+
+def test_liaison_officers_cannot_open_cases(catalog, liaison_us):
+    assert signed_in(liaison_us).get("/cases/new/").status_code == 403
+
+
+def test_restricted_case_is_404_for_other_agencies(case, liaison_mx, coordinator_mx, staff):
+    assert signed_in(liaison_mx).get(f"/cases/{case.pk}/").status_code == 404
+    assert case.reference not in signed_in(liaison_mx).get("/cases/").content.decode()
+    assert signed_in(coordinator_mx).get(f"/cases/{case.pk}/").status_code == 200
+    assert signed_in(staff).get(f"/cases/{case.pk}/").status_code == 200
+
+
+def test_case_page_shows_participants_subjects_items_and_timeline(case, item, coordinator_mx):
+    services.action_item_transition(item=item, user=coordinator_mx, status="in-progress")
+    services.subject_add(case=case, user=coordinator_mx, kind="firearm", identifier="AB-1234", make="Colt")
+    html = signed_in(coordinator_mx).get(f"/cases/{case.pk}/").content.decode()
+    for text in ("Straw purchases in El Paso", "mx-fgr", "us-atf", "AB-1234", "Trace the rifles", "In progress"):
+        assert text in html
+
+
+def test_coordinator_adds_an_action_item_on_the_case_page(case, catalog, coordinator_us):
+    response = signed_in(coordinator_us).post(
+        f"/cases/{case.pk}/",
+        {
+            "action": "add-item",
+            "item-title": "Share the eTrace results",
+            "item-owner": "us-atf",
+            "item-function": "firearms-tracing",
+            "item-priority": "high",
+            "item-due_date": "2030-01-31",
+        },
+    )
+    assert response.status_code == 302
+    item = ActionItem.objects.get(title="Share the eTrace results")
+    assert (item.case, item.owner, item.due_date) == (case, catalog.atf, datetime.date(2030, 1, 31))
+
+
+def test_action_item_owner_must_take_part_in_the_case(case, coordinator_us):
+    response = signed_in(coordinator_us).post(
+        f"/cases/{case.pk}/",
+        {"action": "add-item", "item-title": "X", "item-owner": "us-hsi", "item-priority": "normal"},
+    )
+    assert response.status_code == 400
+    assert 'id="id_item-owner_errors"' in response.content.decode()
+
+
+def test_liaison_of_another_agency_cannot_post_to_a_case(case, liaison_us):
+    response = signed_in(liaison_us).post(f"/cases/{case.pk}/", {"action": "add-item", "item-title": "X"})
+    assert response.status_code == 404
+
+
+def test_my_agency_action_items_overdue_first(case, catalog, coordinator_us, coordinator_mx):
+    late = services.action_item_create(
+        user=coordinator_us, case=case, owner=catalog.fgr, title="Late one", due_date=datetime.date(2020, 1, 1)
+    )
+    services.action_item_create(
+        user=coordinator_us, case=case, owner=catalog.fgr, title="Later one", due_date=datetime.date(2031, 1, 1)
+    )
+    services.action_item_create(user=coordinator_us, case=case, owner=catalog.atf, title="Not mine")
+    html = signed_in(coordinator_mx).get("/actions/").content.decode()
+    assert html.index("Late one") < html.index("Later one")
+    assert "Not mine" not in html
+    assert f'href="/actions/{late.pk}/"' in html
+    assert "/api/v1/calendar/" in html and coordinator_mx.calendar_token in html
+
+
+def test_action_list_runs_a_constant_number_of_queries(case, catalog, coordinator_us, coordinator_mx):
+    client = signed_in(coordinator_mx)
+
+    def count():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/actions/?scope=all").status_code == 200
+        return len(context.captured_queries)
+
+    services.action_item_create(user=coordinator_us, case=case, owner=catalog.fgr, title="First")
+    count()  # warm the per-process caches (content types, session)
+    few = count()
+    for n in range(12):
+        services.action_item_create(user=coordinator_us, case=case, owner=catalog.fgr, title=f"More {n}")
+    assert count() == few
+
+
+def test_case_list_runs_a_constant_number_of_queries(catalog, coordinator_us):
+    client = signed_in(coordinator_us)
+
+    def count():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/cases/").status_code == 200
+        return len(context.captured_queries)
+
+    services.case_open(user=coordinator_us, title="One", summary="", sensitivity="restricted")
+    count()  # warm the per-process caches (content types, session)
+    few = count()
+    for n in range(8):
+        services.case_open(user=coordinator_us, title=f"Case {n}", summary="", sensitivity="public")
+    assert count() == few
+
+
+def test_quick_status_change_from_the_list(item, coordinator_mx):
+    response = signed_in(coordinator_mx).post(
+        f"/actions/{item.pk}/", {"action": "transition", "move-status": "in-progress", "next": "/actions/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/actions/"
+    item.refresh_from_db()
+    assert item.status == "in-progress"
+
+
+def test_blocking_without_a_reason_names_the_reason_field(item, coordinator_mx):
+    response = signed_in(coordinator_mx).post(
+        f"/actions/{item.pk}/", {"action": "transition", "move-status": "blocked"}
+    )
+    assert response.status_code == 400
+    assert 'id="id_move-reason_errors"' in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_updates_join_the_timeline(item, coordinator_mx):
+    client = signed_in(coordinator_mx)
+    assert (
+        client.post(f"/actions/{item.pk}/", {"action": "update", "update-text": "Sent to the lab"}).status_code == 302
+    )
+    assert "Sent to the lab" in client.get(f"/actions/{item.pk}/").content.decode()
+
+
+def test_stale_edit_keeps_the_input_and_shows_what_changed(item, coordinator_us, coordinator_mx):
+    client = signed_in(coordinator_us)
+    page = client.get(f"/actions/{item.pk}/").content.decode()
+    version = item.updated_at.isoformat()
+    assert f'value="{version}"' in page
+    # Someone else saves first.
+    services.action_item_update(item=ActionItem.objects.get(pk=item.pk), user=coordinator_mx, title="Trace all rifles")
+    mine = {
+        "action": "edit",
+        "edit-version": version,
+        "edit-title": "Trace the rifles and pistols",
+        "edit-description": "My long description",
+        "edit-priority": "high",
+        "edit-function": "firearms-tracing",
+    }
+    response = client.post(f"/actions/{item.pk}/", mine)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Someone changed this action item after you opened it" in html
+    assert 'value="Trace the rifles and pistols"' in html and "My long description" in html
+    assert "Trace all rifles" in html  # the current value, in the table of changes
+    item.refresh_from_db()
+    assert item.title == "Trace all rifles"
+    # Saving again from the refreshed form goes through.
+    fresh = item.updated_at.isoformat()
+    assert f'value="{fresh}"' in html
+    assert client.post(f"/actions/{item.pk}/", {**mine, "edit-version": fresh}).status_code == 302
+    item.refresh_from_db()
+    assert item.title == "Trace the rifles and pistols"
+
+
+def test_stale_case_edit_is_refused(case, coordinator_us, coordinator_mx):
+    version = case.updated_at.isoformat()
+    services.case_update(case=Case.objects.get(pk=case.pk), user=coordinator_mx, title="Renamed by FGR")
+    response = signed_in(coordinator_us).post(
+        f"/cases/{case.pk}/",
+        {
+            "action": "edit",
+            "case-version": version,
+            "case-title": "My title",
+            "case-sensitivity": "restricted",
+            "case-status": "open",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'value="My title"' in html and "Renamed by FGR" in html
+    case.refresh_from_db()
+    assert case.title == "Renamed by FGR"
+
+
+def test_coordinator_resolves_a_flag_with_a_note(catalog, coordinator_mx):
+    from flags.models import Flag
+    from flags.services import sync_all_flags
+
+    sync_all_flags()
+    flag = Flag.objects.get(kind="mandate-overlap", agencies=catalog.fgr)
+    client = signed_in(coordinator_mx)
+    html = client.get("/flags/").content.decode()
+    assert f'id="flag-{flag.pk}"' in html
+    refused = client.post("/flags/", {"flag": flag.pk, f"flag-{flag.pk}-status": "dismissed"})
+    assert refused.status_code == 400
+    assert f'id="id_flag-{flag.pk}-note_errors"' in refused.content.decode()
+    response = client.post(
+        "/flags/", {"flag": flag.pk, f"flag-{flag.pk}-status": "resolved", f"flag-{flag.pk}-note": "Agreed: FGR leads."}
+    )
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert (flag.status, flag.status_note) == ("resolved", "Agreed: FGR leads.")
+
+
+def test_flags_of_other_agencies_are_404(catalog, coordinator_us):
+    from flags.models import Flag
+    from flags.services import sync_all_flags
+
+    sync_all_flags()
+    flag = Flag.objects.get(kind="mandate-overlap", agencies=catalog.fgr)
+    client = signed_in(coordinator_us)
+    assert f'id="flag-{flag.pk}"' not in client.get("/flags/").content.decode()
+    assert client.post("/flags/", {"flag": flag.pk, f"flag-{flag.pk}-status": "resolved"}).status_code == 404
+
+
+def test_metrics_are_public_aggregates(item, catalog, coordinator_us, anonymous, coordinator_mx):
+    services.action_item_create(user=coordinator_us, owner=catalog.atf, title="Bilateral commitment")
+    public = anonymous.get("/metrics/").content.decode()
+    assert "<svg" in public and "<desc" in public
+    assert "Trace the rifles" not in public and "Bilateral commitment" not in public
+    assert '<p class="lead"><strong>1</strong></p>' in public  # the restricted case's item is not counted
+    mine = signed_in(coordinator_mx).get("/metrics/").content.decode()
+    assert '<p class="lead"><strong>2</strong></p>' in mine and "Trace the rifles" not in mine
