@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -139,7 +140,7 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
     @action(
         detail=True,
         methods=["get", "post"],
-        filterset_class=filtersets.SubjectFilterSet,
+        filterset_class=None,
         serializer_class=serializers.SubjectSerializer,
     )
     def subjects(self, request, pk=None):
@@ -150,9 +151,12 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
             serializer.is_valid(raise_exception=True)
             subject = serializer.save()
             return Response(serializers.SubjectSerializer(subject).data, status=status.HTTP_201_CREATED)
-        queryset = filtersets.SubjectFilterSet(
+        filterset = filtersets.SubjectFilterSet(
             request.query_params, queryset=case.subjects.select_related("recovered_in"), request=request
-        ).qs
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        queryset = filterset.qs
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializers.SubjectSerializer(page, many=True).data)
 

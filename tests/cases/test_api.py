@@ -1,0 +1,479 @@
+"""The cases API of API.md: visibility for every role on every endpoint, rights (403),
+validation (400 naming the field), ETag/If-Match, filters, read audit and query counts."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from cases import services
+from cases.models import ActionItem, Case, CaseReadLog
+from tests.cases.factories import (
+    ActionItemFactory,
+    ActionUpdateFactory,
+    CaseFactory,
+    ParticipantFactory,
+    SubjectFactory,
+)
+from tests.conftest import client_for
+from tests.factories import ContactFactory, FunctionalAreaFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(atf, hsi, cbp, fgr):
+    """A restricted case led by ATF with HSI taking part, and a public case led by CBP; each
+    with a subject, an action item and an update; and a case-less commitment of FGR."""
+    restricted = CaseFactory(title="Restricted rifles", lead_agency=atf, sensitivity="restricted")
+    ParticipantFactory(case=restricted, agency=hsi)
+    public = CaseFactory(title="Public outreach", lead_agency=cbp, sensitivity="public")
+    restricted_subject = SubjectFactory(case=restricted, identifier="R-1")
+    public_subject = SubjectFactory(case=public, identifier="P-1")
+    restricted_item = ActionItemFactory(case=restricted, owner=atf, title="Trace the rifles")
+    public_item = ActionItemFactory(case=public, owner=cbp, title="Train inspectors")
+    commitment = ActionItemFactory(case=None, owner=fgr, title="Share ballistic data")
+    for item in (restricted_item, public_item, commitment):
+        ActionUpdateFactory(item=item)
+    return {
+        "restricted": restricted,
+        "public": public,
+        "restricted_subject": restricted_subject,
+        "public_subject": public_subject,
+        "restricted_item": restricted_item,
+        "public_item": public_item,
+        "commitment": commitment,
+    }
+
+
+def restricted_urls(w):
+    case, subject, item = w["restricted"], w["restricted_subject"], w["restricted_item"]
+    return [
+        f"/api/v1/cases/{case.pk}/",
+        f"/api/v1/cases/{case.pk}/participants/",
+        f"/api/v1/cases/{case.pk}/subjects/",
+        f"/api/v1/cases/{case.pk}/subjects/{subject.pk}/",
+        f"/api/v1/action-items/{item.pk}/",
+        f"/api/v1/action-items/{item.pk}/updates/",
+    ]
+
+
+def public_urls(w):
+    case, subject, item = w["public"], w["public_subject"], w["public_item"]
+    return [
+        f"/api/v1/cases/{case.pk}/",
+        f"/api/v1/cases/{case.pk}/participants/",
+        f"/api/v1/cases/{case.pk}/subjects/",
+        f"/api/v1/cases/{case.pk}/subjects/{subject.pk}/",
+        f"/api/v1/action-items/{item.pk}/",
+        f"/api/v1/action-items/{item.pk}/updates/",
+        f"/api/v1/action-items/{w['commitment'].pk}/",
+    ]
+
+
+LISTS = ["/api/v1/cases/", "/api/v1/action-items/"]
+
+# Who sees the restricted case: admin staff and users of participating agencies (ATF, HSI).
+INSIDERS = ["staff", "coord_us", "liaison_atf", "liaison_us"]
+OUTSIDERS = ["coord_mx", "coord_cbp"]
+
+
+def test_anonymous_gets_401_everywhere(api, world):
+    for url in [*restricted_urls(world), *public_urls(world), *LISTS]:
+        assert api.get(url).status_code == 401, url
+
+
+def test_a_user_without_role_gets_403(world, nobody):
+    client = client_for(nobody)
+    for url in [*public_urls(world), *LISTS]:
+        assert client.get(url).status_code == 403, url
+
+
+@pytest.mark.parametrize("who", INSIDERS)
+def test_insiders_see_the_restricted_case_everywhere(who, request, world):
+    client = client_for(request.getfixturevalue(who))
+    for url in [*restricted_urls(world), *public_urls(world)]:
+        assert client.get(url).status_code == 200, url
+    cases = client.get("/api/v1/cases/").json()
+    assert cases["count"] == 2
+    assert {row["reference"] for row in cases["results"]} == {world["restricted"].reference, world["public"].reference}
+    items = client.get("/api/v1/action-items/").json()
+    assert items["count"] == 3
+
+
+@pytest.mark.parametrize("who", OUTSIDERS)
+def test_outsiders_get_404_and_never_see_it_counted(who, request, world):
+    client = client_for(request.getfixturevalue(who))
+    for url in restricted_urls(world):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert world["restricted"].reference not in response.content.decode()
+    for url in public_urls(world):
+        assert client.get(url).status_code == 200, url
+    cases = client.get("/api/v1/cases/").json()
+    assert cases["count"] == 1 and cases["results"][0]["reference"] == world["public"].reference
+    items = client.get("/api/v1/action-items/").json()
+    assert items["count"] == 2
+    assert world["restricted_item"].pk not in {row["id"] for row in items["results"]}
+    # Filters do not reveal it either.
+    assert client.get(f"/api/v1/action-items/?case={world['restricted'].pk}").json()["count"] == 0
+    assert client.get("/api/v1/cases/?lead_agency=us-atf").json()["count"] == 0
+
+
+@pytest.mark.parametrize("who", OUTSIDERS)
+def test_outsiders_cannot_write_to_the_restricted_case(who, request, world, fgr):
+    client = client_for(request.getfixturevalue(who))
+    case = world["restricted"]
+    assert client.patch(f"/api/v1/cases/{case.pk}/", {"title": "x"}, format="json").status_code == 404
+    assert client.post(f"/api/v1/cases/{case.pk}/close/").status_code == 404
+    body = {"agency": "mx-fgr", "role": "support"}
+    assert client.post(f"/api/v1/cases/{case.pk}/participants/", body, format="json").status_code == 404
+    body = {"kind": "phone", "identifier": "915 555 0143"}
+    assert client.post(f"/api/v1/cases/{case.pk}/subjects/", body, format="json").status_code == 404
+    item = world["restricted_item"]
+    assert client.post(f"/api/v1/action-items/{item.pk}/updates/", {"text": "x"}, format="json").status_code == 404
+    body = {"title": "x", "owner": "mx-fgr", "case": case.pk}
+    response = client.post("/api/v1/action-items/", body, format="json")
+    assert response.status_code == 400 and "case" in response.json()
+
+
+def test_the_restricted_case_appears_when_the_agency_is_added(world, coord_us, coord_mx):
+    case = world["restricted"]
+    mx_client = client_for(coord_mx)
+    assert mx_client.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    response = client_for(coord_us).post(
+        f"/api/v1/cases/{case.pk}/participants/", {"agency": "mx-fgr", "role": "support"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json() == {"agency": "mx-fgr", "role": "support", "contact": None}
+    detail = mx_client.get(f"/api/v1/cases/{case.pk}/")
+    assert detail.status_code == 200
+    assert {p["agency"] for p in detail.json()["participants"]} == {"us-atf", "us-hsi", "mx-fgr"}
+    assert client_for(coord_us).delete(f"/api/v1/cases/{case.pk}/participants/mx-fgr/").status_code == 204
+    assert mx_client.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+
+
+# ------------------------------------------------------------------ rights (403) and validation (400)
+
+
+def test_liaison_of_a_participant_reads_but_cannot_edit_the_case(world, liaison_us):
+    client = client_for(liaison_us)
+    case = world["restricted"]
+    assert client.patch(f"/api/v1/cases/{case.pk}/", {"title": "x"}, format="json").status_code == 403
+    body = {"agency": "mx-fgr", "role": "support"}
+    assert client.post(f"/api/v1/cases/{case.pk}/participants/", body, format="json").status_code == 403
+    # ... but adds subjects to its agency's case.
+    body = {
+        "kind": "firearm",
+        "identifier": "ab-123 45",
+        "make": "Glock",
+        "recovered_in": "MX",
+        "trace_status": "requested",
+    }
+    response = client.post(f"/api/v1/cases/{case.pk}/subjects/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["normalized_key"] == "GLOCK:AB12345"
+    assert response.json()["recovered_in"] == "MX"
+
+
+def test_admin_staff_reads_all_but_writes_no_case(world, staff):
+    client = client_for(staff)
+    case = world["restricted"]
+    assert client.patch(f"/api/v1/cases/{case.pk}/", {"title": "x"}, format="json").status_code == 403
+    body = {"title": "x", "summary": "", "sensitivity": "public"}
+    assert client.post("/api/v1/cases/", body, format="json").status_code == 403
+
+
+def test_coordinator_creates_a_case_with_another_lead(coord_mx, atf, fgr):
+    body = {"title": "Led by ATF", "sensitivity": "restricted", "lead_agency": "us-atf", "jurisdictions": []}
+    response = client_for(coord_mx).post("/api/v1/cases/", body, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["lead_agency"] == "us-atf"
+    assert {(p["agency"], p["role"]) for p in data["participants"]} == {("us-atf", "lead"), ("mx-fgr", "support")}
+    assert data["reference"].startswith(f"ENL-{timezone.localdate().year}-")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "", "sensitivity": "public"}, "title"),
+        ({"title": "x", "sensitivity": "secret"}, "sensitivity"),
+        ({"title": "x"}, "sensitivity"),
+        ({"title": "x", "sensitivity": "public", "lead_agency": "nope"}, "lead_agency"),
+        ({"title": "x", "sensitivity": "public", "status": "closed"}, "status"),
+        ({"title": "x", "sensitivity": "public", "jurisdictions": ["XX-NOPE"]}, "jurisdictions"),
+    ],
+)
+def test_case_create_names_the_bad_field(coord_us, body, field):
+    response = client_for(coord_us).post("/api/v1/cases/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_case_delete_is_refused(world, coord_us):
+    response = client_for(coord_us).delete(f"/api/v1/cases/{world['restricted'].pk}/")
+    assert response.status_code == 405
+    assert Case.objects.filter(pk=world["restricted"].pk).exists()
+
+
+def test_close_and_archive_through_the_api(world, coord_us):
+    client = client_for(coord_us)
+    case = world["restricted"]
+    assert client.post(f"/api/v1/cases/{case.pk}/archive/").status_code == 400
+    response = client.post(f"/api/v1/cases/{case.pk}/close/")
+    assert response.status_code == 200 and response.json()["status"] == "closed"
+    assert client.post(f"/api/v1/cases/{case.pk}/archive/").json()["status"] == "archived"
+
+
+def test_case_etag_and_if_match(world, coord_us):
+    client = client_for(coord_us)
+    url = f"/api/v1/cases/{world['restricted'].pk}/"
+    etag = client.get(url)["ETag"]
+    assert etag
+    response = client.patch(url, {"title": "First"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 200 and response["ETag"] != etag
+    response = client.patch(url, {"title": "Second"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 412
+    assert Case.objects.get(pk=world["restricted"].pk).title == "First"
+
+
+def test_subject_validation_names_the_field(world, coord_us):
+    url = f"/api/v1/cases/{world['restricted'].pk}/subjects/"
+    client = client_for(coord_us)
+    response = client.post(url, {"kind": "phone", "identifier": "12"}, format="json")
+    assert response.status_code == 400 and "identifier" in response.json()
+    response = client.post(url, {"kind": "firearm", "identifier": "A1"}, format="json")
+    assert response.status_code == 400 and "make" in response.json()
+    response = client.post(url, {"kind": "rocket", "identifier": "A1"}, format="json")
+    assert response.status_code == 400 and "kind" in response.json()
+
+
+def test_subject_patch_and_delete(world, coord_us, liaison_us):
+    subject = world["restricted_subject"]
+    url = f"/api/v1/cases/{world['restricted'].pk}/subjects/{subject.pk}/"
+    response = client_for(liaison_us).patch(url, {"trace_status": "completed"}, format="json")
+    assert response.status_code == 200 and response.json()["trace_status"] == "completed"
+    assert client_for(liaison_us).delete(url).status_code == 403
+    assert client_for(coord_us).delete(url).status_code == 204
+
+
+# ------------------------------------------------------------------ action items
+
+
+def test_create_an_action_item(world, coord_us):
+    function = FunctionalAreaFactory(slug="firearms-tracing")
+    contact = ContactFactory(agency=world["restricted"].lead_agency)
+    body = {
+        "title": "Submit eTrace requests",
+        "case": world["restricted"].pk,
+        "owner": "us-atf",
+        "assignee": contact.pk,
+        "supporting_agencies": ["us-hsi"],
+        "function": function.slug,
+        "theme": "forensics-data-sharing",
+        "priority": "high",
+        "due_date": "2026-12-01",
+    }
+    response = client_for(coord_us).post("/api/v1/action-items/", body, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["status"] == "open" and data["overdue"] is False
+    assert data["supporting_agencies"] == ["us-hsi"] and data["function"] == "firearms-tracing"
+    assert data["case_reference"] == world["restricted"].reference
+
+
+def test_bad_theme_is_a_400(world, coord_us):
+    body = {"title": "x", "owner": "us-atf", "theme": "world-peace"}
+    response = client_for(coord_us).post("/api/v1/action-items/", body, format="json")
+    assert response.status_code == 400 and "theme" in response.json()
+
+
+def test_transition_through_patch(world, liaison_atf):
+    client = client_for(liaison_atf)
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/"
+    response = client.patch(url, {"status": "in-progress"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "in-progress"
+    response = client.patch(url, {"status": "blocked"}, format="json")
+    assert response.status_code == 400 and "status_reason" in response.json()
+    response = client.patch(url, {"status": "done"}, format="json")
+    assert response.status_code == 200 and response.json()["completed_at"]
+    response = client.patch(url, {"status": "open"}, format="json")
+    assert response.status_code == 400
+    assert "finished" in response.json()["status"][0]
+    timeline = client.get(url + "updates/").json()["results"]
+    assert [(e["old_status"], e["new_status"]) for e in timeline if e["new_status"]] == [
+        ("open", "in-progress"),
+        ("in-progress", "done"),
+    ]
+
+
+def test_illegal_transition_names_the_allowed_ones(world, liaison_atf):
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/"
+    response = client_for(liaison_atf).patch(url, {"status": "done"}, format="json")
+    assert response.status_code == 400
+    message = response.json()["status"][0]
+    assert "in-progress" in message and "blocked" in message and "cancelled" in message
+
+
+def test_liaison_of_the_owner_cannot_edit_fields(world, liaison_atf):
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/"
+    assert client_for(liaison_atf).patch(url, {"title": "x"}, format="json").status_code == 403
+
+
+def test_liaison_of_another_agency_cannot_move_it(world, liaison_us):
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/"
+    assert client_for(liaison_us).patch(url, {"status": "in-progress"}, format="json").status_code == 403
+
+
+def test_updates_post(world, liaison_atf):
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/updates/"
+    response = client_for(liaison_atf).post(url, {"text": "Called the dealer."}, format="json")
+    assert response.status_code == 201
+    assert response.json()["author"] == "liaison.atf"
+    assert client_for(liaison_atf).post(url, {"text": ""}, format="json").status_code == 400
+
+
+def test_action_item_delete_is_refused(world, coord_us):
+    response = client_for(coord_us).delete(f"/api/v1/action-items/{world['restricted_item'].pk}/")
+    assert response.status_code == 405
+
+
+def test_action_item_if_match(world, coord_us):
+    client = client_for(coord_us)
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/"
+    etag = client.get(url)["ETag"]
+    client.post(url + "updates/", {"text": "A note changes the item's version."}, format="json")
+    assert client.patch(url, {"title": "y"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+
+
+def test_action_item_filters(world, coord_us, atf):
+    today = timezone.localdate()
+    late = ActionItemFactory(owner=atf, title="Late report", due_date=today - datetime.timedelta(days=3))
+    soon = ActionItemFactory(owner=atf, title="Soon", due_date=today + datetime.timedelta(days=2), theme="coordination")
+    ActionItemFactory(
+        owner=atf,
+        title="Done late",
+        due_date=today - datetime.timedelta(days=5),
+        status="done",
+        completed_at=timezone.now(),
+    )
+    client = client_for(coord_us)
+
+    def ids(query):
+        response = client.get(f"/api/v1/action-items/?{query}")
+        assert response.status_code == 200, response.json()
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids("overdue=true") == {late.pk}
+    assert late.pk not in ids("overdue=false") and soon.pk in ids("overdue=false")
+    assert ids("theme=coordination") == {soon.pk}
+    assert ids(f"due_before={today.isoformat()}") >= {late.pk}
+    assert soon.pk not in ids(f"due_before={today.isoformat()}")
+    assert ids(f"due_after={today.isoformat()}") == {soon.pk}
+    assert ids("owner=mx-fgr") == {world["commitment"].pk}
+    assert ids(f"case={world['public'].pk}") == {world["public_item"].pk}
+    assert ids("status=done") == {ActionItem.objects.get(title="Done late").pk}
+    assert ids("q=late report") == {late.pk}
+    response = client.get("/api/v1/action-items/?due_before=yesterday")
+    assert response.status_code == 400 and "due_before" in response.json()
+    response = client.get("/api/v1/action-items/?status=paused")
+    assert response.status_code == 400 and "status" in response.json()
+    assert next(r for r in client.get("/api/v1/action-items/").json()["results"] if r["id"] == late.pk)["overdue"]
+
+
+def test_case_filters_and_search(world, coord_us):
+    client = client_for(coord_us)
+    assert client.get("/api/v1/cases/?q=rifles").json()["count"] == 1
+    assert client.get("/api/v1/cases/?sensitivity=public").json()["count"] == 1
+    assert client.get("/api/v1/cases/?participant=us-hsi").json()["count"] == 1
+    assert client.get("/api/v1/cases/?lead_agency=us-cbp").json()["count"] == 1
+    assert client.get("/api/v1/cases/?brief=1").json()["results"][0].keys() == {
+        "id",
+        "reference",
+        "title",
+        "status",
+        "sensitivity",
+        "lead_agency",
+    }
+
+
+# ------------------------------------------------------------------ read audit
+
+
+def test_every_read_of_a_restricted_case_is_logged(world, coord_us, staff):
+    case = world["restricted"]
+    client = client_for(coord_us)
+    client.get(f"/api/v1/cases/{case.pk}/")
+    client.get(f"/api/v1/cases/{case.pk}/subjects/")
+    client.get("/api/v1/cases/")
+    client.get(f"/api/v1/action-items/{world['restricted_item'].pk}/")
+    client_for(staff).get(f"/api/v1/cases/{case.pk}/")
+    log = list(CaseReadLog.objects.filter(case=case).order_by("id").values_list("user__username", "via"))
+    assert log == [("coordinator.us", "api")] * 4 + [("admin.staff", "api")]
+    # Public cases are not logged; refused reads are not reads.
+    client.get(f"/api/v1/cases/{world['public'].pk}/")
+    assert not CaseReadLog.objects.filter(case=world["public"]).exists()
+
+
+def test_refused_reads_leave_no_log(world, coord_mx):
+    client_for(coord_mx).get(f"/api/v1/cases/{world['restricted'].pk}/")
+    assert not CaseReadLog.objects.exists()
+
+
+def test_the_read_log_is_append_only(world, coord_us):
+    client_for(coord_us).get(f"/api/v1/cases/{world['restricted'].pk}/")
+    entry = CaseReadLog.objects.get()
+    with pytest.raises(Exception):  # noqa: B017 - ValidationError from the model
+        entry.save()
+    with pytest.raises(Exception):  # noqa: B017
+        entry.delete()
+
+
+# ------------------------------------------------------------------ query counts
+
+
+def _many_cases(atf, hsi, count):
+    for n in range(count):
+        case = CaseFactory(title=f"Bulk {n}", lead_agency=atf, sensitivity="restricted" if n % 2 else "public")
+        ParticipantFactory(case=case, agency=hsi)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/cases/?limit={n}", "/api/v1/cases/?limit={n}&brief=1"])
+def test_case_list_query_count_is_constant(url, coord_us, atf, hsi, count_queries):
+    _many_cases(atf, hsi, 30)
+    client = client_for(coord_us)
+    client.get("/api/v1/cases/?limit=1")  # warm the role and token caches alike
+    small, small_queries = count_queries(lambda: client.get(url.format(n=5)))
+    large, large_queries = count_queries(lambda: client.get(url.format(n=100)))
+    assert small.status_code == large.status_code == 200
+    assert len(large.json()["results"]) == 30
+    assert small_queries == large_queries
+
+
+def test_action_item_list_query_count_is_constant(coord_us, atf, hsi, count_queries):
+    _many_cases(atf, hsi, 10)
+    for case in Case.objects.all():
+        for n in range(3):
+            item = ActionItemFactory(case=case, owner=atf, title=f"{case.title} item {n}")
+            item.supporting_agencies.set([hsi])
+    client = client_for(coord_us)
+    client.get("/api/v1/action-items/?limit=1")
+    small, small_queries = count_queries(lambda: client.get("/api/v1/action-items/?limit=5"))
+    large, large_queries = count_queries(lambda: client.get("/api/v1/action-items/?limit=100"))
+    assert len(small.json()["results"]) == 5 and len(large.json()["results"]) == 30
+    assert small_queries == large_queries
+
+
+def test_subject_and_update_lists_query_count_is_constant(world, coord_us, count_queries):
+    case = world["restricted"]
+    item = world["restricted_item"]
+    for n in range(20):
+        SubjectFactory(case=case, kind="phone", make="", identifier=f"+52 55 1234 {n:04d}")
+        services.action_update_add(item=item, user=coord_us, text=f"note {n}")
+    client = client_for(coord_us)
+    for url in (f"/api/v1/cases/{case.pk}/subjects/", f"/api/v1/action-items/{item.pk}/updates/"):
+        client.get(url + "?limit=1")
+        _r, small = count_queries(lambda u=url: client.get(u + "?limit=5"))
+        _r, large = count_queries(lambda u=url: client.get(u + "?limit=100"))
+        assert small == large, url
