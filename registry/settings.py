@@ -220,6 +220,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, so clients get stable enum names (and `check --deploy` is quiet).
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.Case.Status",
+        "ActionItemStatusEnum": "cases.models.ActionItem.Status",
+        "FlagStatusEnum": "flags.models.FlagStatus",
+        "FlagKindEnum": "flags.models.FlagKind",
+        "SubjectKindEnum": "cases.models.CaseSubject.Kind",
+        "JurisdictionKindEnum": "agencies.models.Jurisdiction.Kind",
+        "AgencyKindEnum": "agencies.models.Agency.Kind",
+        "AgencyNameKindEnum": "agencies.models.AgencyName.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.document_errors_and_idempotency",
