@@ -2,13 +2,14 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from agencies import selectors
 from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
 
 
 class SearchFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
 
     def search(self, queryset, name, value):
         raise NotImplementedError
@@ -17,7 +18,7 @@ class SearchFilterSet(django_filters.FilterSet):
 class JurisdictionFilterSet(SearchFilterSet):
     kind = django_filters.ChoiceFilter(choices=Jurisdiction.Kind.choices)
     parent = django_filters.CharFilter(field_name="parent__code")
-    borders = django_filters.CharFilter(field_name="borders__code", label="Borders the jurisdiction")
+    borders = django_filters.CharFilter(field_name="borders__code", label=_("Borders the jurisdiction"))
 
     class Meta:
         model = Jurisdiction
@@ -43,9 +44,9 @@ class AgencyFilterSet(SearchFilterSet):
     kind = django_filters.ChoiceFilter(choices=Agency.Kind.choices)
     parent = django_filters.CharFilter(field_name="parent__slug")
     active = django_filters.BooleanFilter()
-    function = django_filters.CharFilter(method="filter_function", label="Holds an active mandate for the function")
+    function = django_filters.CharFilter(method="filter_function", label=_("Holds an active mandate for the function"))
     jurisdiction = django_filters.CharFilter(
-        method="filter_jurisdiction", label="Holds a mandate covering the jurisdiction (containment included)"
+        method="filter_jurisdiction", label=_("Holds a mandate covering the jurisdiction (containment included)")
     )
 
     class Meta:
@@ -56,12 +57,17 @@ class AgencyFilterSet(SearchFilterSet):
         return selectors.agency_search(queryset, value)
 
     def filter_function(self, queryset, name, value):
+        if self.form.cleaned_data.get("jurisdiction"):
+            return queryset  # Both given: filter_jurisdiction asks for one mandate with both.
         return selectors.agencies_with_function(queryset, value)
 
     def filter_jurisdiction(self, queryset, name, value):
         jurisdiction = Jurisdiction.objects.filter(code__iexact=value).first()
         if jurisdiction is None:
             return queryset.none()
+        function = self.form.cleaned_data.get("function")
+        if function:
+            return selectors.agencies_with_function_covering(queryset, function, jurisdiction)
         return selectors.agencies_covering(queryset, jurisdiction)
 
 
@@ -82,7 +88,7 @@ class MandateFilterSet(SearchFilterSet):
     agency = django_filters.CharFilter(field_name="agency__slug")
     function = django_filters.CharFilter(field_name="function__slug")
     role = django_filters.ChoiceFilter(choices=Mandate.Role.choices)
-    jurisdiction = django_filters.CharFilter(method="filter_jurisdiction", label="Covers the jurisdiction")
+    jurisdiction = django_filters.CharFilter(method="filter_jurisdiction", label=_("Covers the jurisdiction"))
 
     class Meta:
         model = Mandate
@@ -107,13 +113,15 @@ class OfficeFilterSet(SearchFilterSet):
         fields = ["agency", "jurisdiction"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(name_es__icontains=value) | Q(city__icontains=value))
+        return selectors.office_search(queryset, value)
 
 
 class ContactFilterSet(SearchFilterSet):
     agency = django_filters.CharFilter(field_name="agency__slug")
-    function = django_filters.CharFilter(method="filter_function", label="Liaison for the function")
-    language = django_filters.ChoiceFilter(choices=[("en", "English"), ("es", "Spanish")], method="filter_language")
+    function = django_filters.CharFilter(method="filter_function", label=_("Liaison for the function"))
+    language = django_filters.ChoiceFilter(
+        choices=[("en", _("English")), ("es", _("Spanish"))], method="filter_language"
+    )
     active = django_filters.BooleanFilter()
 
     class Meta:
@@ -121,7 +129,7 @@ class ContactFilterSet(SearchFilterSet):
         fields = ["agency", "active"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(title__icontains=value) | Q(email__icontains=value))
+        return selectors.contact_search(queryset, value)
 
     def filter_function(self, queryset, name, value):
         return queryset.filter(

@@ -71,8 +71,17 @@ def agencies_with_function(queryset: QuerySet, function: FunctionalArea | str) -
 
 
 def agencies_covering(queryset: QuerySet, jurisdiction: Jurisdiction) -> QuerySet:
-    holders = Mandate.objects.filter(jurisdictions__id__in=jurisdictions_covering(jurisdiction)).values("agency_id")
-    return queryset.filter(pk__in=holders)
+    """Agencies holding an active mandate over the jurisdiction or a place containing it."""
+    holders = Mandate.objects.active().filter(jurisdictions__id__in=jurisdictions_covering(jurisdiction))
+    return queryset.filter(pk__in=holders.values("agency_id"))
+
+
+def agencies_with_function_covering(queryset: QuerySet, function: str, jurisdiction: Jurisdiction) -> QuerySet:
+    """Agencies whose one active mandate for the function covers the jurisdiction."""
+    holders = Mandate.objects.active().filter(
+        function__slug=function, jurisdictions__id__in=jurisdictions_covering(jurisdiction)
+    )
+    return queryset.filter(pk__in=holders.values("agency_id"))
 
 
 @dataclass
@@ -88,29 +97,32 @@ ROLE_ORDER = {Mandate.Role.PRIMARY: 0, Mandate.Role.SUPPORTING: 1, None: 2}
 
 
 def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts: bool) -> list[Counterpart]:
-    """The agencies of other countries that hold an active mandate for the function, ranked:
-    explicit links, then national mandates (primary before supporting), then mandates over
-    a jurisdiction bordering one the agency covers. A fixed number of queries."""
+    """The agencies of other countries that hold an active mandate for the function, ranked
+    (SPEC §2): explicit links, then national mandates (primary before supporting), then
+    mandates over a jurisdiction bordering one the agency covers. Within a basis: primary
+    before supporting, federal before other levels, then by name. A fixed number of queries."""
+    others = Agency.objects.filter(active=True).exclude(pk=agency.pk)
+    if agency.country_id:
+        # Binational and international bodies (no country) count as another country.
+        others = others.exclude(country_id=agency.country_id)
     mandates = list(
         Mandate.objects.active()
-        .filter(function=function, agency__country__isnull=False)
-        .exclude(agency__country_id=agency.country_id)
+        .filter(function=function, agency__in=others)
         .select_related("agency", "agency__country")
         .prefetch_related("jurisdictions")
     )
     links = CounterpartLink.objects.filter(function=function).filter(Q(agency_a=agency) | Q(agency_b=agency))
-    linked = {link.agency_b_id if link.agency_a_id == agency.pk else link.agency_a_id for link in links}
+    linked = {b if a == agency.pk else a for a, b in links.values_list("agency_a_id", "agency_b_id")}
 
-    own_places = {j.pk for m in agency.mandates.active().filter(function=function) for j in m.jurisdictions.all()}
+    own_places = set(
+        Mandate.objects.active()
+        .filter(agency=agency, function=function)
+        .values_list("jurisdictions__id", flat=True)
+        .exclude(jurisdictions__id=None)
+    )
     if not own_places and agency.jurisdiction_id:
         own_places = {agency.jurisdiction_id}
-    covered = jurisdictions_within(list(own_places)) if own_places else Jurisdiction.objects.none()
-    bordering = Jurisdiction.objects.filter(borders__in=covered).values_list("pk", "lineage")
-    # A mandate reaches a bordering place when it is over the place or a place containing it.
-    reaching = set()
-    for pk, lineage in bordering:
-        reaching.add(pk)
-        reaching.update(int(part) for part in lineage.strip("/").split("/") if part)
+    bordering, reaching = _places_across_the_border_of(own_places)
 
     best: dict[int, Counterpart] = {}
 
@@ -125,29 +137,60 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
         places = {j.pk for j in mandate.jurisdictions.all()}
         if other.pk in linked:
             offer(Counterpart(other, "link", mandate.role))
-        if other.country_id in places:
+        elif other.country_id and other.country_id in places:
             offer(Counterpart(other, "national", mandate.role))
-        elif places & reaching:
+        elif places & reaching or any(set(j.ancestor_ids()) & bordering for j in mandate.jurisdictions.all()):
             offer(Counterpart(other, "border", mandate.role))
     missing_links = linked - set(best)
     if missing_links:
         # A documented pairing counts even where the partner records no mandate for the function.
-        for other in Agency.objects.filter(pk__in=missing_links, active=True).select_related("country"):
+        for other in others.filter(pk__in=missing_links).select_related("country"):
             offer(Counterpart(other, "link", None))
     ranked = sorted(
         best.values(),
-        key=lambda c: (BASIS_ORDER[c.basis], ROLE_ORDER[c.role], c.agency.level != Agency.Level.FEDERAL, c.agency.name),
+        key=lambda c: (
+            BASIS_ORDER[c.basis],
+            ROLE_ORDER[c.role],
+            c.agency.level != Agency.Level.FEDERAL,
+            c.agency.name,
+        ),
     )
     if with_contacts and ranked:
-        contacts = (
-            Contact.objects.filter(functions=function, agency_id__in=[c.agency.pk for c in ranked])
-            .select_related("agency", "office")
-            .prefetch_related("functions")
-            .liaison_order()
-        )
-        by_agency: dict[int, list[Contact]] = {}
-        for contact in contacts:
-            by_agency.setdefault(contact.agency_id, []).append(contact)
-        for counterpart in ranked:
-            counterpart.contacts = by_agency.get(counterpart.agency.pk, [])
+        _attach_liaison_contacts(ranked, function)
     return ranked
+
+
+def _places_across_the_border_of(place_ids: set[int]) -> tuple[set[int], set[int]]:
+    """The places across the line from the given ones (or from anything they contain), and
+    those places together with every place containing them. A mandate reaches the border
+    when it is over one of the second set or inside one of the first. One query."""
+    if not place_ids:
+        return set(), set()
+    covered = jurisdictions_within(list(place_ids))
+    rows = Jurisdiction.objects.filter(borders__in=covered).values_list("pk", "lineage").distinct()
+    bordering: set[int] = set()
+    reaching: set[int] = set()
+    for pk, lineage in rows:
+        bordering.add(pk)
+        reaching.add(pk)
+        reaching.update(int(part) for part in lineage.strip("/").split("/") if part)
+    return bordering, reaching
+
+
+def liaison_contacts(function: FunctionalArea) -> QuerySet:
+    """Visible contacts who are liaison for the function: active first, most recently verified first."""
+    return (
+        Contact.objects.visible()
+        .filter(functions=function)
+        .select_related("agency", "office")
+        .prefetch_related("functions")
+        .liaison_order()
+    )
+
+
+def _attach_liaison_contacts(ranked: list[Counterpart], function: FunctionalArea) -> None:
+    by_agency: dict[int, list[Contact]] = {}
+    for contact in liaison_contacts(function).filter(agency_id__in=[c.agency.pk for c in ranked]):
+        by_agency.setdefault(contact.agency_id, []).append(contact)
+    for counterpart in ranked:
+        counterpart.contacts = by_agency.get(counterpart.agency.pk, [])

@@ -140,3 +140,13 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=extracted))
         if create:
             self.save()
+
+
+def united_states() -> Jurisdiction:
+    """The country US (one row, however often it is asked for)."""
+    return CountryFactory(code="US", name="United States", name_es="Estados Unidos")
+
+
+def mexico() -> Jurisdiction:
+    """The country MX (one row, however often it is asked for)."""
+    return CountryFactory(code="MX", name="Mexico", name_es="México")

@@ -1,6 +1,8 @@
 """Catalog serializers. Related objects are written and shown by their public
 identifiers (agency slug, function slug, jurisdiction code); each resource has a brief form."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
@@ -45,7 +47,9 @@ class FunctionalAreaSerializer(RegistrySerializer):
 
 class AgencyBriefSerializer(serializers.ModelSerializer):
     country = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    display_name = serializers.CharField(read_only=True, help_text="The name in the language of the request")
+    display_name = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("The name in the language of the request")
+    )
 
     class Meta:
         model = Agency
@@ -56,7 +60,9 @@ class AgencySerializer(RegistrySerializer):
     country = code_field(Jurisdiction.objects.filter(kind=Jurisdiction.Kind.COUNTRY), required=False, allow_null=True)
     jurisdiction = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
     parent = slug_field(Agency.objects.all(), required=False, allow_null=True)
-    display_name = serializers.CharField(read_only=True, help_text="The name in the language of the request")
+    display_name = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("The name in the language of the request")
+    )
     other_names = serializers.SerializerMethodField()
 
     class Meta:
@@ -94,7 +100,7 @@ class AgencySerializer(RegistrySerializer):
 
     def validate_sources(self, value):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise serializers.ValidationError("Give a list of URLs.")
+            raise serializers.ValidationError(_("Give a list of URLs."))
         url = serializers.URLField()
         for item in value:
             url.run_validation(item)
@@ -143,7 +149,7 @@ class MandateSerializer(RegistrySerializer):
 
     def validate_jurisdictions(self, value):
         if not value:
-            raise serializers.ValidationError("A mandate applies to at least one jurisdiction.")
+            raise serializers.ValidationError(_("A mandate applies to at least one jurisdiction."))
         return value
 
 
@@ -158,7 +164,9 @@ class MandateBriefSerializer(serializers.ModelSerializer):
 
 class OfficeSerializer(RegistrySerializer):
     agency = slug_field(Agency.objects.all())
-    phone = PhoneNumberField(required=False, allow_blank=True, help_text="International format; stored as E.164")
+    phone = PhoneNumberField(
+        required=False, allow_blank=True, help_text=gettext_lazy("International format; stored as E.164")
+    )
     jurisdiction = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
 
     class Meta:
@@ -194,8 +202,12 @@ class ContactSerializer(RegistrySerializer):
     office = serializers.PrimaryKeyRelatedField(queryset=Office.objects.all(), required=False, allow_null=True)
     functions = slug_field(FunctionalArea.objects.all(), many=True, required=False)
     languages = serializers.MultipleChoiceField(choices=["en", "es"], required=False)
-    phone = PhoneNumberField(required=False, allow_blank=True, help_text="International format; stored as E.164")
-    mobile = PhoneNumberField(required=False, allow_blank=True, help_text="International format; stored as E.164")
+    phone = PhoneNumberField(
+        required=False, allow_blank=True, help_text=gettext_lazy("International format; stored as E.164")
+    )
+    mobile = PhoneNumberField(
+        required=False, allow_blank=True, help_text=gettext_lazy("International format; stored as E.164")
+    )
 
     class Meta:
         model = Contact
@@ -234,7 +246,7 @@ class ContactSerializer(RegistrySerializer):
         office = attrs.get("office")
         agency = attrs.get("agency") or (self.instance.agency if self.instance else None)
         if office is not None and agency is not None and office.agency_id != agency.pk:
-            raise serializers.ValidationError({"office": ["The office belongs to another agency."]})
+            raise serializers.ValidationError({"office": [_("The office belongs to another agency.")]})
         return attrs
 
 
@@ -271,5 +283,9 @@ class CounterpartSerializer(serializers.Serializer):
 
     agency = AgencyBriefSerializer()
     basis = serializers.ChoiceField(choices=["link", "national", "border"])
-    role = serializers.CharField(allow_null=True, help_text="The counterpart's mandate role for the function")
-    contacts = ContactSerializer(many=True, help_text="Liaison contacts for the function; empty for anonymous users")
+    role = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("The counterpart's mandate role for the function")
+    )
+    contacts = ContactSerializer(
+        many=True, help_text=gettext_lazy("Liaison contacts for the function; empty for anonymous users")
+    )

@@ -1,11 +1,11 @@
 """Catalog API: thin viewsets (queryset, serializer, filterset, permission) plus the
 counterparts action."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
 
 from agencies import filtersets, selectors
 from agencies.api import serializers
@@ -52,21 +52,26 @@ class AgencyViewSet(RegistryViewSet):
         parameters=[OpenApiParameter("function", OpenApiTypes.STR, required=True, description="Functional area slug")],
         responses=serializers.CounterpartSerializer(many=True),
     )
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    @action(detail=True, methods=["get"], filterset_class=None)
     def counterparts(self, request, slug=None):
         """The ranked counterparts of this agency for a function, with liaison contacts for
-        signed-in users."""
+        signed-in users. Paginated like every list; the ranking is computed in a fixed
+        number of queries and the page is cut from it."""
         agency = self.get_object()
         function_slug = request.query_params.get("function", "")
         if not function_slug:
-            raise ValidationError({"function": ["Give the slug of a functional area, e.g. firearms-tracing."]})
+            raise ValidationError({"function": [_("Give the slug of a functional area, e.g. firearms-tracing.")]})
         function = FunctionalArea.objects.filter(slug=function_slug).first()
         if function is None:
-            raise ValidationError({"function": [f"Unknown functional area “{function_slug}”."]})
+            raise ValidationError(
+                {"function": [_("Unknown functional area “%(slug)s”.") % {"slug": function_slug[:80]}]}
+            )
         ranked = selectors.counterparts_for(
             agency=agency, function=function, with_contacts=role_of(request.user) != Role.PUBLIC
         )
-        return Response(serializers.CounterpartSerializer(ranked, many=True, context={"request": request}).data)
+        page = self.paginate_queryset(ranked)
+        data = serializers.CounterpartSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
 
 
 class AgencyNameViewSet(RegistryViewSet):
@@ -94,7 +99,8 @@ class OfficeViewSet(RegistryViewSet):
 
 
 class ContactViewSet(RegistryViewSet):
-    queryset = Contact.objects.select_related("agency", "office").prefetch_related("functions")
+    # Contacts blocked under a personal-data request are hidden everywhere, from everyone.
+    queryset = Contact.objects.visible().select_related("agency", "office").prefetch_related("functions")
     serializer_class = serializers.ContactSerializer
     brief_serializer_class = serializers.ContactBriefSerializer
     filterset_class = filtersets.ContactFilterSet
