@@ -11,7 +11,8 @@ from agencies.search import query_words
 def agency_search(queryset: QuerySet, query: str) -> QuerySet:
     """Agencies whose names, acronyms, former or alternate names contain every word of the
     query (case- and accent-insensitive, partial words); exact acronym matches first, then
-    names that start with the query."""
+    names that start with the query; within each, federal agencies first (most searches are
+    for them: `fiscalia general` means the FGR before a state's Fiscalía General)."""
     words = query_words(query)
     if not words:
         return queryset
@@ -30,7 +31,12 @@ def agency_search(queryset: QuerySet, query: str) -> QuerySet:
                 output_field=IntegerField(),
             )
         )
-        .order_by("search_rank", "name")
+        .annotate(
+            level_rank=Case(
+                When(level=Agency.Level.FEDERAL, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("search_rank", "level_rank", "name")
     )
 
 

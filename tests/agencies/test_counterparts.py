@@ -1,0 +1,186 @@
+"""Counterparts (SPEC §2): links first, then national mandates (primary before supporting),
+then mandates over a place across the border; liaison contacts only for signed-in users."""
+
+import datetime
+
+import pytest
+
+from agencies import selectors
+from agencies.models import Agency, Jurisdiction, Mandate
+from tests.factories import (
+    AgencyFactory,
+    ContactFactory,
+    CounterpartLinkFactory,
+    FunctionalAreaFactory,
+    JurisdictionFactory,
+    MandateFactory,
+    mexico,
+    united_states,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date.today()
+
+
+@pytest.fixture
+def places():
+    us, mx = united_states(), mexico()
+    texas = JurisdictionFactory(code="US-TX", parent=us)
+    arizona = JurisdictionFactory(code="US-AZ", parent=us)
+    chihuahua = JurisdictionFactory(code="MX-CHH", parent=mx)
+    sonora = JurisdictionFactory(code="MX-SON", parent=mx)
+    jalisco = JurisdictionFactory(code="MX-JAL", parent=mx)
+    juarez = JurisdictionFactory(code="MX-CHH-CJS", kind=Jurisdiction.Kind.PORT_OF_ENTRY, parent=chihuahua)
+    texas.borders.add(chihuahua)
+    arizona.borders.add(sonora)
+    return {p.code: p for p in [us, mx, texas, arizona, chihuahua, sonora, jalisco, juarez]}
+
+
+@pytest.fixture
+def tracing():
+    return FunctionalAreaFactory(slug="firearms-tracing")
+
+
+def mx_agency(slug, **kwargs):
+    return AgencyFactory(slug=slug, country=mexico(), **kwargs)
+
+
+@pytest.fixture
+def world(places, tracing):
+    """ATF (national tracing mandate over the U.S.) and the Mexican agencies around it."""
+    customs = FunctionalAreaFactory(slug="customs")
+    atf = AgencyFactory(slug="us-atf", name="Bureau of Alcohol, Tobacco, Firearms and Explosives")
+    MandateFactory(agency=atf, function=tracing, jurisdictions=[places["US"]])
+    agencies = {
+        "mx-fgr": mx_agency("mx-fgr", name="Attorney General's Office"),
+        "mx-sedena": mx_agency("mx-sedena", name="Secretariat of National Defense"),
+        "mx-gn": mx_agency("mx-gn", name="National Guard"),
+        "mx-chh-fge": mx_agency("mx-chh-fge", name="Chihuahua State Prosecutor", level=Agency.Level.STATE),
+        "mx-son-fge": mx_agency("mx-son-fge", name="Sonora State Prosecutor", level=Agency.Level.STATE),
+        "mx-jal-fge": mx_agency("mx-jal-fge", name="Jalisco State Prosecutor", level=Agency.Level.STATE),
+        "mx-anam-cjs": mx_agency("mx-anam-cjs", name="Customs at Ciudad Juárez", level=Agency.Level.FEDERAL),
+        "mx-closed": mx_agency("mx-closed", name="A Closed Office", active=False),
+        "mx-expired": mx_agency("mx-expired", name="An Expired Mandate"),
+        "mx-anam": mx_agency("mx-anam", name="Customs Agency"),
+        "us-hsi": AgencyFactory(slug="us-hsi", name="Homeland Security Investigations"),
+    }
+    mandate = MandateFactory
+    mandate(agency=agencies["mx-fgr"], function=tracing, jurisdictions=[places["MX"]])
+    mandate(agency=agencies["mx-sedena"], function=tracing, role=Mandate.Role.SUPPORTING, jurisdictions=[places["MX"]])
+    mandate(agency=agencies["mx-gn"], function=tracing, role=Mandate.Role.SUPPORTING, jurisdictions=[places["MX"]])
+    mandate(agency=agencies["mx-chh-fge"], function=tracing, jurisdictions=[places["MX-CHH"]])
+    mandate(agency=agencies["mx-son-fge"], function=tracing, jurisdictions=[places["MX-SON"]])
+    mandate(agency=agencies["mx-jal-fge"], function=tracing, jurisdictions=[places["MX-JAL"]])
+    mandate(agency=agencies["mx-anam-cjs"], function=tracing, jurisdictions=[places["MX-CHH-CJS"]])
+    mandate(agency=agencies["mx-closed"], function=tracing, jurisdictions=[places["MX"]])
+    mandate(
+        agency=agencies["mx-expired"],
+        function=tracing,
+        jurisdictions=[places["MX"]],
+        valid_from=TODAY - datetime.timedelta(days=900),
+        valid_to=TODAY - datetime.timedelta(days=1),
+    )
+    mandate(agency=agencies["mx-anam"], function=customs, jurisdictions=[places["MX"]])
+    mandate(agency=agencies["us-hsi"], function=tracing, jurisdictions=[places["US"]])
+    # The National Guard is the documented partner (its supporting mandate would rank it after SEDENA otherwise).
+    CounterpartLinkFactory(agency_a=agencies["mx-gn"], agency_b=atf, function=tracing)
+    return {"us-atf": atf, **agencies}
+
+
+def ranked(agency, function, **kwargs):
+    return [
+        (c.agency.slug, c.basis, c.role) for c in selectors.counterparts_for(agency=agency, function=function, **kwargs)
+    ]
+
+
+def test_links_then_national_primary_then_supporting_then_border(world, tracing):
+    assert ranked(world["us-atf"], tracing, with_contacts=False) == [
+        ("mx-gn", "link", "supporting"),
+        ("mx-fgr", "national", "primary"),
+        ("mx-sedena", "national", "supporting"),
+        # Across the border from Texas and Arizona: federal before state, then by name.
+        ("mx-anam-cjs", "border", "primary"),
+        ("mx-chh-fge", "border", "primary"),
+        ("mx-son-fge", "border", "primary"),
+    ]
+
+
+def test_without_a_mandate_the_agencys_own_jurisdiction_decides_the_border(world, places, tracing):
+    texas_police = AgencyFactory(slug="us-tx-dps", level=Agency.Level.STATE, jurisdiction=places["US-TX"])
+    result = ranked(texas_police, tracing, with_contacts=False)
+    border = [slug for slug, basis, _role in result if basis == "border"]
+    assert border == ["mx-anam-cjs", "mx-chh-fge"]  # Chihuahua, not Sonora nor Jalisco
+    assert [slug for slug, basis, _role in result if basis == "national"] == ["mx-fgr", "mx-gn", "mx-sedena"]
+
+
+def test_a_state_mandate_only_reaches_across_its_own_border(world, places, tracing):
+    arizona_office = AgencyFactory(slug="us-az-office", level=Agency.Level.STATE)
+    MandateFactory(agency=arizona_office, function=tracing, jurisdictions=[places["US-AZ"]])
+    border = [slug for slug, basis, _role in ranked(arizona_office, tracing, with_contacts=False) if basis == "border"]
+    assert border == ["mx-son-fge"]
+
+
+def test_the_other_direction_and_no_same_country_agency(world, tracing):
+    result = ranked(world["mx-fgr"], tracing, with_contacts=False)
+    assert result == [("us-atf", "national", "primary"), ("us-hsi", "national", "primary")]
+
+
+def test_a_link_counts_even_without_a_mandate_for_the_function(world, tracing):
+    partner = mx_agency("mx-uif", name="Financial Intelligence Unit")
+    CounterpartLinkFactory(agency_a=world["us-atf"], agency_b=partner, function=tracing)
+    result = ranked(world["us-atf"], tracing, with_contacts=False)
+    assert result[:2] == [("mx-gn", "link", "supporting"), ("mx-uif", "link", None)]
+
+
+def test_contacts_are_the_liaisons_for_the_function_active_then_recently_verified(world, tracing):
+    fgr = world["mx-fgr"]
+    old = ContactFactory(agency=fgr, name="Old", verified_on=TODAY - datetime.timedelta(days=400), functions=[tracing])
+    fresh = ContactFactory(agency=fgr, name="Fresh", verified_on=TODAY, functions=[tracing])
+    gone = ContactFactory(agency=fgr, name="Gone", active=False, verified_on=TODAY, functions=[tracing])
+    ContactFactory(agency=fgr, name="Customs person", functions=[FunctionalAreaFactory(slug="customs")])
+    ContactFactory(agency=fgr, name="Blocked", functions=[tracing], blocked_at=datetime.datetime.now(datetime.UTC))
+    result = {
+        c.agency.slug: c
+        for c in selectors.counterparts_for(agency=world["us-atf"], function=tracing, with_contacts=True)
+    }
+    assert [c.pk for c in result["mx-fgr"].contacts] == [fresh.pk, old.pk, gone.pk]
+    assert result["mx-sedena"].contacts == []
+
+
+def test_api_shows_contacts_to_signed_in_users_only(world, tracing, api, liaison_api):
+    contact = ContactFactory(agency=world["mx-fgr"], email="enlace@example.gob.mx", functions=[tracing])
+    url = "/api/v1/agencies/us-atf/counterparts/"
+    anonymous = api.get(url, {"function": "firearms-tracing"})
+    assert anonymous.status_code == 200
+    assert all(row["contacts"] == [] for row in anonymous.json()["results"])
+    assert "enlace@example.gob.mx" not in anonymous.content.decode()
+    signed_in = liaison_api.get(url, {"function": "firearms-tracing"}).json()
+    fgr = next(row for row in signed_in["results"] if row["agency"]["slug"] == "mx-fgr")
+    assert fgr["basis"] == "national"
+    assert [c["email"] for c in fgr["contacts"]] == [contact.email]
+    assert signed_in["results"][0]["agency"]["slug"] == "mx-gn"
+    assert signed_in["count"] == 6
+
+
+def test_api_needs_a_known_function_and_agency(world, api):
+    missing = api.get("/api/v1/agencies/us-atf/counterparts/")
+    assert missing.status_code == 400
+    assert "function" in missing.json()
+    unknown = api.get("/api/v1/agencies/us-atf/counterparts/", {"function": "alchemy"})
+    assert unknown.status_code == 400
+    assert "alchemy" in unknown.json()["function"][0]
+    assert api.get("/api/v1/agencies/us-nobody/counterparts/", {"function": "firearms-tracing"}).status_code == 404
+
+
+def test_counterparts_cost_the_same_queries_for_5_and_100(world, tracing, liaison_api, count_queries):
+    for agency in Agency.objects.filter(country__code="MX"):
+        ContactFactory(agency=agency, functions=[tracing])
+        ContactFactory(agency=agency, functions=[tracing], active=False)
+    url = "/api/v1/agencies/us-atf/counterparts/"
+    small, small_count = count_queries(lambda: liaison_api.get(url, {"function": "firearms-tracing", "limit": 5}))
+    large, large_count = count_queries(lambda: liaison_api.get(url, {"function": "firearms-tracing", "limit": 100}))
+    assert len(small.json()["results"]) == 5
+    assert len(large.json()["results"]) == 6
+    assert all(len(row["contacts"]) == 2 for row in large.json()["results"])
+    assert small_count == large_count
