@@ -434,9 +434,19 @@ def read_dataset(data_dir: Path = DATA_DIR) -> Dataset:
 
 
 def edited_by_someone_else(instance: models.Model) -> bool:
-    """True when the latest change of the record was not the loader's (or is unknown)."""
-    latest = instance.history.order_by("-history_date", "-history_id").first()
-    return latest is None or latest.history_user_id is not None or latest.history_change_reason != LOADER_REASON
+    """True when the latest real change of the record was not the loader's (or is unknown).
+
+    History rows that change nothing but the stored tree path (a parent's move re-saves its
+    descendants) or nothing at all, made without a user, are not edits and are skipped."""
+    records = list(instance.history.order_by("-history_date", "-history_id")[:20])
+    for record, previous in zip(records, [*records[1:], None], strict=True):
+        if record.history_user_id is None and record.history_change_reason == LOADER_REASON:
+            return False
+        if record.history_user_id is not None or previous is None:
+            return True
+        if set(record.diff_against(previous).changed_fields) - {"lineage"}:
+            return True
+    return True
 
 
 def _shown(value) -> str:

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connections, transaction
 
 from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate
@@ -261,6 +261,30 @@ def test_a_change_without_the_loader_reason_counts_as_an_edit(loaded, db):
     assert [(d.record, d.field) for d in report.differences] == [("customs", "name_es")]
 
 
+def test_a_border_an_admin_removed_is_not_added_back(loaded, db):
+    texas = Jurisdiction.objects.get(code="US-TX")
+    coahuila = Jurisdiction.objects.get(code="MX-COA")
+    texas._history_user = UserFactory(role="admin-staff", agency=None)
+    texas.borders.remove(coahuila)
+
+    report = load_reference_data()
+
+    assert not texas.borders.filter(pk=coahuila.pk).exists()
+    assert report.counts["borders.csv"].kept == 1
+    assert [(d.file, d.record, d.field) for d in report.differences] == [("borders.csv", "US-TX – MX-COA", "borders")]
+
+
+def test_a_save_that_changes_nothing_is_not_an_edit(loaded, db, tmp_path):
+    FunctionalArea.objects.get(slug="customs").save()  # no user, no loader reason, no change
+    data = copy_with(tmp_path, "functional_areas.csv", lambda rows: rows[4].update(name_es="Aduanas (control)"))
+
+    report = load_reference_data(data_dir=data)
+
+    assert report.counts["functional_areas.csv"].updated == 1
+    assert report.total("kept") == 0
+    assert FunctionalArea.objects.get(slug="customs").name_es == "Aduanas (control)"
+
+
 def test_the_loader_updates_its_own_records_when_the_files_change(loaded, db, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
@@ -280,6 +304,16 @@ def test_the_command_prints_progress_and_the_summary(loaded, db):
     text = out.getvalue()
     assert "agencies.csv:" in text and "mandates.csv:" in text
     assert "0 created, 0 updated" in text
+
+
+def test_the_command_fails_on_invalid_files_naming_the_row(tmp_path):
+    data = copy_with(tmp_path, "agency_names.csv", lambda rows: rows[0].update(language="fr"))
+
+    with pytest.raises(CommandError) as raised:
+        call_command("load_reference_data", data_dir=data)
+
+    assert "nothing was written" in str(raised.value)
+    assert "agency_names.csv, row 2, column “language”: “fr” is not one of en, es" in str(raised.value)
 
 
 # --- validation -----------------------------------------------------------------------------
