@@ -83,6 +83,19 @@ class RequestIdMiddleware:
 # --- database unavailable -----------------------------------------------------------------
 
 DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
+# SQLite reports bad SQL as OperationalError too; of its messages only these mean "busy or gone".
+SQLITE_UNAVAILABLE = ("locked", "unable to open", "disk i/o", "busy")
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Connection refused, dropped or busy: worth a retry, unlike a bug in a query."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if connection.vendor == "sqlite":
+        return any(part in str(exc).lower() for part in SQLITE_UNAVAILABLE)
+    return True
 
 
 def database_unavailable_response() -> JsonResponse:
@@ -108,7 +121,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DATABASE_DOWN_ERRORS):
+        if is_database_unavailable(exception):
             logger.warning("database unavailable: %s", type(exception).__name__)
             return database_unavailable_response()
         return None
@@ -120,8 +133,7 @@ def wants_json(request) -> bool:
 
 def server_error(request, *args, **kwargs):
     """handler500: never a traceback, SQL or path; the request id to quote to support."""
-    exc = sys.exc_info()[1]
-    if isinstance(exc, DATABASE_DOWN_ERRORS):
+    if is_database_unavailable(sys.exc_info()[1]):
         return database_unavailable_response()
     request_id = getattr(request, "request_id", current_request_id())
     message = _("Something went wrong on our side. Quote this request id when you report it: %(id)s") % {
