@@ -1,0 +1,75 @@
+"""Visibility selectors: one SQL condition per model, per role; the read log."""
+
+import pytest
+
+from cases import selectors
+from cases.models import CaseReadLog
+from tests.cases.factories import ActionItemFactory, CaseFactory, ParticipantFactory, SubjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(atf, hsi, cbp, fgr):
+    restricted = CaseFactory(lead_agency=atf, sensitivity="restricted")
+    ParticipantFactory(case=restricted, agency=hsi)
+    public = CaseFactory(lead_agency=cbp, sensitivity="public")
+    SubjectFactory(case=restricted)
+    SubjectFactory(case=public)
+    ActionItemFactory(case=restricted, owner=atf)
+    ActionItemFactory(case=public, owner=cbp)
+    ActionItemFactory(case=None, owner=fgr)
+    return restricted, public
+
+
+@pytest.mark.parametrize(
+    ("who", "cases", "subjects", "items"),
+    [
+        ("staff", 2, 2, 3),
+        ("coord_us", 2, 2, 3),
+        ("liaison_us", 2, 2, 3),
+        ("liaison_atf", 2, 2, 3),
+        ("coord_mx", 1, 1, 2),
+        ("coord_cbp", 1, 1, 2),
+        ("nobody", 0, 0, 0),
+    ],
+)
+def test_visibility_by_role(who, cases, subjects, items, request, world, django_assert_max_num_queries):
+    user = request.getfixturevalue(who)
+    user.role  # noqa: B018 - read the role first, as a request does once
+    with django_assert_max_num_queries(1):
+        assert selectors.cases_visible_to(user).count() == cases
+    assert selectors.subjects_visible_to(user).count() == subjects
+    assert selectors.action_items_visible_to(user).count() == items
+
+
+def test_anonymous_sees_nothing(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    anonymous = AnonymousUser()
+    assert selectors.cases_visible_to(anonymous).count() == 0
+    assert selectors.action_items_visible_to(anonymous).count() == 0
+    # ...but the metrics count public cases and case-less commitments.
+    assert selectors.action_items_counted_for(anonymous).count() == 2
+    assert selectors.cases_counted_for(anonymous).count() == 1
+
+
+def test_visibility_is_one_sql_condition(world, coord_mx):
+    sql = str(selectors.cases_visible_to(coord_mx).query).upper()
+    assert "EXISTS" in sql and sql.count("SELECT") == 2
+
+
+def test_a_user_without_agency_sees_only_public_cases(world, db):
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="floating", role="coordinator", agency=None)
+    assert selectors.cases_visible_to(user).count() == 1
+
+
+def test_record_case_read_only_logs_restricted_cases(world, coord_us):
+    restricted, public = world
+    assert selectors.record_case_read(case=public, user=coord_us, via="api") is None
+    entry = selectors.record_case_read(case=restricted, user=coord_us, via="web")
+    assert (entry.user, entry.case, entry.via) == (coord_us, restricted, "web")
+    assert selectors.record_case_reads(case_ids=[restricted.pk, restricted.pk, None], user=coord_us, via="api") == 1
+    assert CaseReadLog.objects.count() == 2
