@@ -1,0 +1,1 @@
+"""Webhook receivers on the cases and flags signals (filled in with the webhooks)."""
