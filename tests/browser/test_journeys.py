@@ -1,0 +1,156 @@
+"""One real journey per user group, in Debian's Chromium (headless), against a live Enlace."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import sign_in
+
+# django_db: the test database exists and each test's own writes on the shared SQLite
+# connection roll back; the module's data stays (tests/browser/conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+
+def test_anonymous_visitor_switches_to_spanish_finds_fgr_by_pgr_and_opens_the_coverage_matrix(page):
+    page.goto("/")
+    assert page.get_attribute("html", "lang") == "en"
+    with page.expect_navigation():
+        page.select_option("#language-select", "es")  # the switch submits itself
+    assert page.get_attribute("html", "lang") == "es"
+
+    page.fill("#site-q", "PGR")  # results as you type, no Enter
+    result = page.locator('#live-results a[href="/agencies/mx-fgr/"]')
+    result.wait_for()
+    assert "FGR" in result.inner_text()
+    result.click()
+    page.wait_for_url("**/agencies/mx-fgr/")
+    assert page.inner_text("h1") == "FGR – Fiscalía General de la República"
+    assert page.get_attribute("html", "lang") == "es"  # the choice sticks across pages
+
+    page.click('nav.main-nav a[href="/coverage/"]')
+    page.wait_for_url("**/coverage/")
+    assert page.get_attribute("html", "lang") == "es"
+    matrix = page.locator("table.matrix")
+    assert matrix.locator("thead th").count() >= 11  # functions column + 2 countries + 10 border states
+    assert matrix.locator('a[href="/agencies/mx-fgr/"]').count() >= 1
+    assert "Rastreo de armas" in matrix.inner_text()  # functional areas named in Spanish
+    body = page.content()
+    assert "@" not in re.sub(r"<[^>]+>", "", body)  # no e-mail address on a public page
+
+
+def test_liaison_officer_finds_atfs_counterpart_for_tracing_and_downloads_the_vcard(page):
+    sign_in(page, "liaison.us")
+    page.click('nav.main-nav a[href="/counterparts/"]')
+    page.select_option("#id_agency", "us-atf")
+    page.select_option("#id_function", "firearms-tracing")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert "agency=us-atf" in page.url and "function=firearms-tracing" in page.url
+    first = page.locator("li.counterpart").first
+    assert first.locator("h3 a").get_attribute("href").startswith("/agencies/mx-")
+    contact = page.locator("li.counterpart .contact").first
+    assert contact.locator('a[href^="mailto:"]').count() == 1
+    assert contact.locator('a[href^="tel:+"]').count() >= 1
+    assert "America/" in contact.inner_text()  # local time of the contact's zone
+    with page.expect_download() as download_info:
+        contact.locator('a[href$="/vcard/"]').click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".vcf")
+    with open(download.path(), encoding="utf-8", newline="") as card:
+        text = card.read()
+    assert text.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\n") and "\r\nEMAIL;TYPE=INTERNET,WORK:" in text
+    page.click("text=Printable contact sheet")
+    assert "Contactos de contraparte" in page.inner_text("h1")
+
+
+def test_coordinator_creates_a_case_adds_an_action_item_and_resolves_a_flag(page):
+    sign_in(page, "coordinator.us")
+    page.click('nav.main-nav a[href="/cases/"]')
+    page.click('a[href="/cases/new/"]')
+    page.fill("#id_title", "Rifles recovered in Ciudad Juárez")
+    page.fill("#id_summary", "Straw purchases traced to El Paso dealers.")
+    page.select_option("#id_sensitivity", "restricted")
+    page.select_option("#id_supporting", ["mx-fgr"])
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert re.search(r"/cases/\d+/$", page.url)
+    assert "Rifles recovered in Ciudad Juárez" in page.inner_text("h1")
+
+    page.click("text=Add an action item")
+    page.fill("#id_item-title", "Trace the recovered rifles through eTrace")
+    page.select_option("#id_item-owner", "us-atf")
+    page.select_option("#id_item-function", "firearms-tracing")
+    page.fill("#id_item-due_date", "2031-03-31")
+    with page.expect_navigation():
+        page.click("#items form button[type=submit]")
+    assert page.locator("#items", has_text="Trace the recovered rifles through eTrace").count() == 1
+
+    page.click('nav.main-nav a[href="/flags/"]')
+    flag = page.locator("li[id^=flag-]").filter(has=page.locator("form")).first
+    flag_id = flag.get_attribute("id")
+    assert flag.locator(".flag-reason").inner_text().strip()  # the sentence saying why
+    flag.locator("select").select_option("resolved")
+    flag.locator("input[type=text]").fill("Checked with the field office: handled.")
+    with page.expect_navigation():
+        flag.locator("button[type=submit]").click()
+    assert "is now" in page.inner_text(".messages")
+    assert page.locator(f"#{flag_id}").count() == 0  # resolved flags leave the queue
+
+
+def test_stale_edit_keeps_the_input_and_explains_the_conflict(page, browser, site):
+    sign_in(page, "coordinator.us")
+    page.goto("/actions/?scope=mine")
+    page.locator("main li.panel h2 a").first.click()
+    item_path = page.url.removeprefix(site)
+    page.fill("#id_edit-title", "My careful new title")
+    page.fill("#id_edit-description", "Everything I typed must survive.")
+
+    colleague = browser.new_context(base_url=site)  # the same item, saved first in another session
+    other = colleague.new_page()
+    sign_in(other, "coordinator.us")
+    other.goto(item_path)
+    other.fill("#id_edit-title", "Colleague's title")
+    with other.expect_navigation():
+        other.click("#edit button[type=submit]")
+    assert other.inner_text("h1") == "Colleague's title"
+    colleague.close()
+
+    with page.expect_navigation():
+        page.click("#edit button[type=submit]")
+    assert "Someone changed this action item after you opened it" in page.inner_text("#edit .notice.error")
+    assert page.input_value("#id_edit-title") == "My careful new title"
+    assert page.input_value("#id_edit-description") == "Everything I typed must survive."
+    changes = page.inner_text("#edit .conflict table")
+    assert "My careful new title" in changes and "Colleague's title" in changes
+    with page.expect_navigation():  # saving again, having seen the change, goes through
+        page.click("#edit button[type=submit]")
+    assert page.inner_text("h1") == "My careful new title"
+
+
+PAGES = [
+    "/",
+    "/search/?q=atf",
+    "/agencies/us-atf/",
+    "/counterparts/?agency=us-atf&function=firearms-tracing",
+    "/jurisdictions/US-TX/",
+    "/coverage/",
+    "/metrics/",
+    "/open-data/",
+    "/cases/",
+    "/actions/",
+    "/flags/",
+]
+
+
+def test_no_page_loads_anything_from_outside_the_app(page):
+    sign_in(page, "coordinator.mx")
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+    for path in PAGES:
+        response = page.goto(path)
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    assert any(url.endswith("/static/web/enlace.css") for url in loaded)
+    assert any(url.endswith("/static/web/enlace.js") for url in loaded)
+    # The page fixture fails the test on any request to another host or any CSP violation.
+    assert page.outside_requests == [] and page.csp_violations == []
