@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "cases",
     "flags",
     "web",
+    "privacy",
     "synthetic",
     "interchange",
 ]

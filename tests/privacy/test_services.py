@@ -1,0 +1,123 @@
+"""Personal data rights (ARCO) end to end: export everything held about one person,
+correct it, block it (hidden everywhere, kept for audit), erase it, and keep the request's
+dates. Blocked contacts must not show up in any read path."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from agencies.models import Contact
+from privacy import services
+from privacy.models import PersonalDataRequest
+from registry.models import SecurityEvent
+from tests.factories import ContactFactory, FunctionalAreaFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person():
+    contact = ContactFactory(name="Lucía Fernández Ortiz", email="lucia.fernandez@fgr.example", title="Enlace")
+    contact.functions.add(FunctionalAreaFactory(slug="firearms-tracing"))
+    return contact
+
+
+def test_export_holds_the_record_its_history_and_references(person):
+    services.person_correct(contact=person, changes={"title": "Directora de enlace"})
+    export = services.person_export(email="LUCIA.FERNANDEZ@fgr.example")
+    assert len(export["records"]) == 1
+    record = export["records"][0]
+    assert record["contact"]["name"] == "Lucía Fernández Ortiz"
+    assert record["contact"]["title"] == "Directora de enlace"
+    assert record["contact"]["functions"] == ["firearms-tracing"]
+    assert record["history"][0]["type"] == "+"
+    assert record["history"][0]["fields"]["title"] == "Enlace"
+    assert record["history"][-1]["fields"]["title"] == "Directora de enlace"
+    assert isinstance(record["references"], list)
+
+
+def test_correction_is_validated_and_limited_to_personal_fields(person):
+    with pytest.raises(ValidationError):
+        services.person_correct(contact=person, changes={"email": "not-an-address"})
+    with pytest.raises(ValidationError):
+        services.person_correct(contact=person, changes={"agency_id": 1})
+    services.person_correct(contact=person, changes={"email": "lucia.f@fgr.example"})
+    person.refresh_from_db()
+    assert person.email == "lucia.f@fgr.example"
+
+
+def test_block_hides_the_person_everywhere_but_keeps_the_row(person, liaison_api, admin_api):
+    services.person_block(contact=person)
+    person.refresh_from_db()
+    assert person.blocked_at is not None
+    assert Contact.objects.filter(pk=person.pk).exists()
+    assert not Contact.objects.visible().filter(pk=person.pk).exists()
+    for client in (liaison_api, admin_api):
+        listing = client.get("/api/v1/contacts/?limit=1000").json()["results"]
+        assert person.pk not in [row["id"] for row in listing]
+        assert client.get(f"/api/v1/contacts/{person.pk}/").status_code == 404
+        assert "Lucía" not in client.get("/api/v1/contacts/?q=Lucia").content.decode()
+    browser = Client()
+    browser.force_login(UserFactory(role="liaison-officer"))
+    assert "Fernández" not in browser.get("/search/?q=fernandez").content.decode()
+    assert browser.get(f"/contacts/{person.pk}/vcard/").status_code == 404
+
+
+def test_erase_replaces_personal_fields_in_the_record_and_its_history(person):
+    services.person_correct(contact=person, changes={"title": "Directora"})
+    services.person_erase(contact=person)
+    person.refresh_from_db()
+    assert person.name == services.ERASED
+    assert person.email == ""
+    assert str(person.phone) == ""
+    assert person.blocked_at is not None
+    history = list(person.history.all())
+    assert len(history) >= 3  # created, corrected, blocked/erased: the trail of *what happened* stays
+    for row in history:
+        assert row.name == services.ERASED
+        assert row.email == ""
+        assert row.title == ""
+    assert "Lucía" not in str(services.person_export(contact_ids=[person.pk]))
+
+
+def test_the_request_register_keeps_its_dates(person, admin_user):
+    request = PersonalDataRequest.objects.create(
+        kind=PersonalDataRequest.Kind.CANCELLATION, contact=person, received_on=datetime.date(2026, 11, 2)
+    )
+    services.request_answer(request=request, outcome="Blocked and erased.", user=admin_user)
+    request.refresh_from_db()
+    assert request.answered_on >= request.received_on
+    assert request.handled_by == admin_user
+    bad = PersonalDataRequest(
+        kind="access", contact=person, received_on=datetime.date(2026, 11, 2), answered_on=datetime.date(2026, 11, 1)
+    )
+    with pytest.raises(ValidationError) as caught:
+        bad.full_clean()
+    assert "answered_on" in caught.value.message_dict
+
+
+def test_admin_staff_run_the_whole_flow_from_the_admin(person):
+    admin = UserFactory(role="admin-staff", agency=None, is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(admin)
+    request = PersonalDataRequest.objects.create(
+        kind=PersonalDataRequest.Kind.CANCELLATION, contact=person, received_on=datetime.date(2026, 11, 20)
+    )
+    changelist = "/admin/privacy/personaldatarequest/"
+    exported = browser.post(changelist, {"action": "export_person", "_selected_action": [request.pk]})
+    assert exported.status_code == 200
+    assert exported["Content-Type"] == "application/json"
+    assert b"lucia.fernandez@fgr.example" in exported.content
+    assert browser.post(changelist, {"action": "block_person", "_selected_action": [request.pk]}).status_code == 302
+    person.refresh_from_db()
+    assert person.blocked_at is not None
+    assert browser.post(changelist, {"action": "erase_person", "_selected_action": [request.pk]}).status_code == 302
+    person.refresh_from_db()
+    assert person.name == services.ERASED
+    actions = set(SecurityEvent.objects.filter(kind="personal-data").values_list("detail__action", flat=True))
+    assert actions == {"export", "block", "erase"}
+    # The register of requests is kept: no delete.
+    assert browser.post(f"{changelist}{request.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert PersonalDataRequest.objects.filter(pk=request.pk).exists()
