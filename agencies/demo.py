@@ -202,7 +202,8 @@ def seed(*, stdout=None) -> dict:
     if stdout is not None:
         stdout.write(
             _(
-                "Demo accounts created: %(accounts)d; demo contacts created: %(contacts)d (password for the accounts: %(password)s)."
+                "Demo accounts created: %(accounts)d; demo contacts created: %(contacts)d "
+                "(password for the accounts: %(password)s)."
             )
             % {**result, "password": DEMO_PASSWORD}
         )
