@@ -76,3 +76,23 @@ migrations-check: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Performance bench (bench/README.md), on PostgreSQL (BENCH_DATABASE_SERVER, default the local
+# server): scales 0.1 and 1, writes bench/results.md. bench-smoke: scale 0.01 in a minute, for CI.
+.PHONY: bench bench-smoke bench-deps
+bench-deps:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing wrk (Debian package) for the load tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	      || echo "wrk could not be installed: the bench falls back to its Python load generator"; \
+	  else \
+	    echo "wrk is missing (sudo apt-get install wrk): the bench falls back to its Python load generator"; \
+	  fi; \
+	}
+
+bench: install bench-deps
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-smoke: install
+	$(PY) bench/run.py --smoke --drop $(BENCH_ARGS)

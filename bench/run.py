@@ -1,0 +1,668 @@
+#!/usr/bin/env python3
+"""Enlace's performance bench (issue 7): the same measurements at two data scales, side by side.
+
+    python bench/run.py                      # scales 0.1 and 1 on PostgreSQL, writes bench/results.md
+    python bench/run.py --smoke              # scale 0.01, few requests, short load: keeps the script working
+    python bench/run.py --scales 0.1 --reuse # measure again without regenerating the data
+
+For each scale it (1) builds a database (`enlace_perf` at 0.1, `enlace_perf_full` at 1):
+migrate, reference data, `generate_synthetic --scale N`; (2) in a Django process with debug
+off, times `detect_flags` in full, then each API call and the case page through Django's
+test client, warmed, N requests each (p50, p95, and the number of SQL queries of one call),
+then `subject_add` (saving one case subject with its incremental flag update); (3) serves
+the app with gunicorn (2 workers) and drives it from a second process on 127.0.0.1 (wrk
+when installed, else a bounded Python load generator) for D seconds each against the
+counterparts endpoint and `/livez`; records the workers' peak memory (VmHWM). Then it
+prints one table and writes it, with the machine it ran on, to the output file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/"
+DATABASE_NAMES = {0.01: "enlace_perf_smoke", 0.1: "enlace_perf", 1.0: "enlace_perf_full"}
+
+# What each in-process measurement is, and its p95 target in ms (issue 7).
+CALLS = [
+    ("search", "agency search q=fiscalia", 50),
+    ("agencies_filtered", "agencies by function + jurisdiction", 50),
+    ("counterparts", "counterparts (signed in)", 50),
+    ("contacts", "contacts by agency + function", 50),
+    ("cases", "case list of a coordinator", 50),
+    ("overdue", "overdue action items of an agency", 50),
+    ("flags", "flag queue of a coordinator", 50),
+    ("metrics", "metrics, signed in", 200),
+    ("case_page", "case page (web)", 50),
+]
+SUBJECT_TARGET_MS = 50
+DETECT_FLAGS_TARGET_S = 10
+MEMORY_TARGET_MB = 200
+THROUGHPUT_RATIO_TARGET = 0.40
+GROWTH_TARGET = 1.5
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+# ---------------------------------------------------------------------------------------
+# Environment: the app with debug off, as in production, on the bench's database.
+
+
+def app_environment(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="registry.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        # Plain HTTP on loopback: no redirect to HTTPS.
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        # The bench signs its users in without a TOTP device.
+        ENLACE_REQUIRE_MFA="0",
+        # Throttling stays on (its cost is measured) with rates a load test cannot reach.
+        ENLACE_THROTTLE_ANON="100000000/min",
+        ENLACE_THROTTLE_USER="100000000/min",
+        DJANGO_LOG_LEVEL="WARNING",
+        # Flag notifications are rendered (their cost is measured) but not sent anywhere.
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def manage(database_url: str, *args: str, debug: bool = True, timeout: float = 3600) -> tuple[float, str]:
+    """Run a management command in its own process; return (seconds, output)."""
+    env = app_environment(database_url)
+    if debug:
+        env["DJANGO_DEBUG"] = "1"
+    started = time.perf_counter()
+    result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [PYTHON, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{output[-4000:]}")
+    return elapsed, output
+
+
+def available_commands(database_url: str) -> set[str]:
+    _elapsed, output = manage(database_url, "help", "--commands")
+    return {line.strip() for line in output.splitlines() if line.strip()}
+
+
+def database_url_for(server: str, name: str) -> str:
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def recreate_database(database_url: str) -> None:
+    parts = urlsplit(database_url)
+    if parts.scheme.startswith("sqlite"):
+        path = Path(parts.path)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(path) + suffix).unlink()
+        return
+    import psycopg
+
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise SystemExit(f"Refusing an unusual database name: {name!r}")
+    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def drop_database(database_url: str) -> None:
+    parts = urlsplit(database_url)
+    if parts.scheme.startswith("sqlite"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(parts.path).unlink()
+        return
+    import psycopg
+
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def has_synthetic_data(database_url: str) -> bool:
+    try:
+        _elapsed, output = manage(
+            database_url,
+            "shell",
+            "-c",
+            "from synthetic.generators import synthetic_data_present as p; print('SYN', p())",
+        )
+    except SystemExit:
+        return False
+    return "SYN True" in output
+
+
+def prepare(database_url: str, scale: float, *, reuse: bool) -> dict:
+    """A database at the scale: migrated, reference data, synthetic data (no flags yet)."""
+    if reuse and has_synthetic_data(database_url):
+        print(f"  reusing {database_url}", flush=True)
+        return {"reused": True}
+    print(f"  creating {database_url}", flush=True)
+    recreate_database(database_url)
+    migrate_s, _ = manage(database_url, "migrate", "--no-input", "-v", "0")
+    commands = available_commands(database_url)
+    if "load_reference_data" in commands:
+        manage(database_url, "load_reference_data", "-v", "0")
+    print(f"  migrated in {migrate_s:.0f} s; generating synthetic data at scale {scale}", flush=True)
+    generate_s, output = manage(database_url, "generate_synthetic", "--scale", str(scale), "--skip-flags")
+    for line in output.splitlines():
+        if "done in" in line or "written" in line:
+            print("   " + line.strip(), flush=True)
+    return {"reused": False, "generate_s": generate_s}
+
+
+# ---------------------------------------------------------------------------------------
+# In-process measurements (run in a child process: Django is configured once per database).
+
+
+def measure_in_process(database_url: str, *, requests: int, subject_saves: int) -> dict:
+    with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as handle:
+        out = handle.name
+    try:
+        result = subprocess.run(  # noqa: S603
+            [
+                PYTHON,
+                str(Path(__file__).resolve()),
+                "_measure",
+                "--requests",
+                str(requests),
+                "--subject-saves",
+                str(subject_saves),
+                "--json",
+                out,
+            ],
+            cwd=ROOT,
+            env=app_environment(database_url),
+            timeout=3600,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit("the in-process measurement failed (see above)")
+        return json.loads(Path(out).read_text())
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(out)
+
+
+def _measure_main(args) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench import scenario
+
+    results: dict = {"calls": {}}
+    started = time.perf_counter()
+    scenario.detect_flags()
+    results["detect_flags_s"] = time.perf_counter() - started
+    actors = scenario.pick_actors()
+    results["actors"] = {key: str(value) for key, value in actors.items() if key != "objects"}
+
+    api = Client()
+    token = scenario.token_for(actors["objects"]["coordinator"])
+    api.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
+    anonymous = Client()
+    web = Client()
+    web.force_login(actors["objects"]["coordinator"])
+    paths = scenario.paths(actors)
+    clients = {"search": anonymous, "agencies_filtered": anonymous, "case_page": web}
+    warm = max(3, min(20, args.requests // 10))
+    for key, _label, _target in CALLS:
+        client = clients.get(key, api)
+        path = paths[key]
+        for _ in range(warm):
+            response = client.get(path)
+        timings = []
+        status = response.status_code
+        for _ in range(args.requests):
+            begin = time.perf_counter()
+            response = client.get(path)
+            timings.append((time.perf_counter() - begin) * 1000)
+            if response.status_code != 200:
+                status = response.status_code
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        results["calls"][key] = {
+            "path": path,
+            "status": status,
+            "p50": percentile(timings, 0.50),
+            "p95": percentile(timings, 0.95),
+            "queries": len(queries.captured_queries),
+            "bytes": len(response.content),
+        }
+        print(
+            f"    {key:<18} {status} p50 {results['calls'][key]['p50']:7.1f} ms  "
+            f"p95 {results['calls'][key]['p95']:7.1f} ms  {len(queries.captured_queries):3d} queries",
+            flush=True,
+        )
+    results["subject_save"] = scenario.time_subject_saves(actors, args.subject_saves)
+    results["wrk"] = {"counterparts_path": paths["counterparts"], "token": token}
+    Path(args.json).write_text(json.dumps(results))
+
+
+# ---------------------------------------------------------------------------------------
+# Load: gunicorn with 2 workers, driven from another process on loopback.
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def worker_pids(master: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{master}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+    return children
+
+
+def peak_memory_mb(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_until_up(port: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/livez")
+            if conn.getresponse().status == 200:
+                return
+        time.sleep(0.5)
+    raise SystemExit("gunicorn did not answer /livez in time")
+
+
+def run_wrk(port: int, path: str, seconds: float, headers: dict[str, str]) -> dict:
+    script = Path(__file__).with_name("wrk_report.lua")
+    command = ["wrk", "-t2", "-c4", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script)]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False).stdout  # noqa: S603
+    found = dict(re.findall(r"^BENCH (\w+) ([\d.]+)$", output, flags=re.MULTILINE))
+    if "rps" not in found:
+        raise SystemExit(f"wrk gave no report:\n{output}")
+    return {
+        "tool": "wrk -t2 -c4",
+        "rps": float(found["rps"]),
+        "p50": float(found["p50_us"]) / 1000,
+        "p95": float(found["p95_us"]) / 1000,
+        "requests": int(float(found["requests"])),
+        "errors": int(float(found["errors"])),
+    }
+
+
+def run_python_load(port: int, path: str, seconds: float, headers: dict[str, str], connections: int = 4) -> dict:
+    """A bounded load generator: `connections` threads, each sending requests one after the
+    other until the time is up (gunicorn's sync workers close each connection)."""
+    deadline = time.monotonic() + seconds
+    timings: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def worker():
+        mine, failed = [], 0
+        while time.monotonic() < deadline:
+            begin = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                if response.status != 200:
+                    failed += 1
+            except OSError:
+                failed += 1
+            mine.append((time.perf_counter() - begin) * 1000)
+        with lock:
+            timings.extend(mine)
+            errors[0] += failed
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "tool": f"python, {connections} connections",
+        "rps": len(timings) / elapsed,
+        "p50": percentile(timings, 0.50),
+        "p95": percentile(timings, 0.95),
+        "requests": len(timings),
+        "errors": errors[0],
+    }
+
+
+def measure_load(database_url: str, counterparts_path: str, token: str, seconds: float) -> dict:
+    port = free_port()
+    env = app_environment(database_url)
+    gunicorn = shutil.which("gunicorn", path=str(Path(PYTHON).parent)) or "gunicorn"
+    server = subprocess.Popen(  # noqa: S603
+        [gunicorn, "registry.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_until_up(port)
+        use_wrk = shutil.which("wrk") is not None
+        drive = run_wrk if use_wrk else run_python_load
+        auth = {"Authorization": f"Token {token}"}
+        results = {}
+        for key, path, headers in (("livez", "/livez", {}), ("counterparts", counterparts_path, auth)):
+            drive(port, path, min(3.0, seconds), headers)  # warm both workers
+            results[key] = drive(port, path, seconds, headers)
+            print(
+                f"    load {key:<13} {results[key]['rps']:8.1f} req/s  p95 {results[key]['p95']:7.1f} ms  "
+                f"errors {results[key]['errors']}  ({results[key]['tool']})",
+                flush=True,
+            )
+        workers = worker_pids(server.pid)
+        results["worker_peak_mb"] = max((peak_memory_mb(pid) for pid in workers), default=float("nan"))
+        results["workers"] = len(workers)
+        return results
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+# ---------------------------------------------------------------------------------------
+# Report.
+
+
+def machine_description(database_url: str) -> list[str]:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with contextlib.suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB memory"
+    database = "SQLite"
+    if database_url.startswith("postgres"):
+        with contextlib.suppress(Exception):
+            import psycopg
+
+            with psycopg.connect(database_url) as conn:
+                database = conn.execute("SHOW server_version").fetchone()[0]
+                database = f"PostgreSQL {database.split()[0]} (same machine)"
+    commit = subprocess.run(  # noqa: S603
+        [shutil.which("git") or "/usr/bin/git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
+    return [
+        f"- Machine: {cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}",
+        f"- Database: {database}; Python {platform.python_version()}; commit {commit or 'unknown'}",
+        f"- Load average when the report was written (1/5/15 min): {load}",
+    ]
+
+
+def verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("met" if ok else "**missed**")
+
+
+def render(results: dict[float, dict], args, started: datetime.datetime) -> str:
+    scales = sorted(results)
+    head = ["measurement", "target"]
+    for scale in scales:
+        head += [f"p50 ms @{scale:g}", f"p95 ms @{scale:g}", f"queries @{scale:g}"]
+    multi = len(scales) > 1
+    if multi:
+        head += [f"growth p95 @{scales[-1]:g}/@{scales[0]:g}", "target met"]
+    else:
+        head += ["target met"]
+    rows = []
+    big = results[scales[-1]]
+    small = results[scales[0]]
+    for key, label, target in CALLS:
+        row = [label, f"p95 ≤ {target} ms"]
+        for scale in scales:
+            call = results[scale]["calls"][key]
+            bad = "" if call["status"] == 200 else f" (HTTP {call['status']})"
+            row += [f"{call['p50']:.1f}", f"{call['p95']:.1f}{bad}", str(call["queries"])]
+        final = big["calls"][key]
+        ok = final["status"] == 200 and final["p95"] <= target
+        if multi:
+            growth = final["p95"] / small["calls"][key]["p95"] if small["calls"][key]["p95"] else float("nan")
+            same_queries = final["queries"] == small["calls"][key]["queries"]
+            row.append(f"{growth:.2f}" + ("" if same_queries else " (query count changed)"))
+            ok = ok and growth <= GROWTH_TARGET and same_queries
+        row.append(verdict(ok))
+        rows.append(row)
+    width = len(head)
+
+    def line(cells):
+        cells = list(cells) + [""] * (width - len(cells))
+        return "| " + " | ".join(cells) + " |"
+
+    def extra(label, target, values, ok):
+        cells = [label, target]
+        for value in values:
+            cells += [value, "", ""]
+        if multi:
+            cells.append("")
+        cells.append(verdict(ok))
+        rows.append(cells)
+
+    saves = [results[s]["subject_save"] for s in scales]
+    rows.append([])
+    extra(
+        "save a case subject + flag update (p50 / p95 ms)",
+        f"p95 ≤ {SUBJECT_TARGET_MS} ms",
+        [f"{s['p50']:.1f} / {s['p95']:.1f}" for s in saves],
+        saves[-1]["p95"] <= SUBJECT_TARGET_MS,
+    )
+    extra(
+        "detect_flags in full (s)",
+        f"≤ {DETECT_FLAGS_TARGET_S} s",
+        [f"{results[s]['detect_flags_s']:.1f} ({results[s].get('flags', '?')} flags)" for s in scales],
+        big["detect_flags_s"] <= DETECT_FLAGS_TARGET_S,
+    )
+    for key, label in (("livez", "gunicorn /livez (floor)"), ("counterparts", "gunicorn counterparts")):
+        extra(
+            f"{label}: req/s · p95 ms · errors",
+            "0 errors" if key == "livez" else f"≥ {THROUGHPUT_RATIO_TARGET:.0%} of floor, 0 errors",
+            [
+                f"{results[s]['load'][key]['rps']:.0f} · {results[s]['load'][key]['p95']:.1f} · "
+                f"{results[s]['load'][key]['errors']}"
+                for s in scales
+            ],
+            big["load"][key]["errors"] == 0
+            and (
+                key == "livez"
+                or big["load"]["counterparts"]["rps"] >= THROUGHPUT_RATIO_TARGET * big["load"]["livez"]["rps"]
+            ),
+        )
+    extra(
+        "counterparts throughput / floor",
+        f"≥ {THROUGHPUT_RATIO_TARGET:.0%}",
+        [f"{results[s]['load']['counterparts']['rps'] / results[s]['load']['livez']['rps']:.1%}" for s in scales],
+        big["load"]["counterparts"]["rps"] >= THROUGHPUT_RATIO_TARGET * big["load"]["livez"]["rps"],
+    )
+    extra(
+        "gunicorn worker peak memory (VmHWM, MB)",
+        f"≤ {MEMORY_TARGET_MB} MB",
+        [f"{results[s]['load']['worker_peak_mb']:.0f}" for s in scales],
+        big["load"]["worker_peak_mb"] <= MEMORY_TARGET_MB,
+    )
+    extra(
+        "generate_synthetic (s)",
+        "≤ 600 s at scale 1",
+        [
+            f"{results[s]['prepare']['generate_s']:.0f}" if "generate_s" in results[s]["prepare"] else "reused"
+            for s in scales
+        ],
+        None if "generate_s" not in big["prepare"] or scales[-1] != 1 else big["prepare"]["generate_s"] <= 600,
+    )
+    table = [line(head), line(["---"] * width)] + [line(r) if r else line(["", ""]) for r in rows if r]
+    lines = [
+        "# Enlace performance bench",
+        "",
+        f"Run of `bench/run.py` ({'smoke' if args.smoke else 'full'} mode), started "
+        f"{started:%Y-%m-%d %H:%M} UTC, scales {', '.join(f'{s:g}' for s in scales)}; "
+        f"{args.requests} requests per in-process call (after warming), {args.duration:g} s per load test.",
+        "",
+        *machine_description(args.report_database or results[scales[-1]]["database"]),
+    ]
+    if args.note:
+        lines.append(f"- Note: {args.note}")
+    lines += ["", *table, ""]
+    loads = results[scales[-1]]["load"]
+    lines.append(
+        f"Load tool: {loads['livez']['tool']}; gunicorn 2 sync workers on 127.0.0.1, debug off. "
+        "In-process timings: Django's test client, debug off, through every middleware. "
+        "Query counts: one call, under CaptureQueriesContext."
+    )
+    lines += ["", "Endpoints and actors:", ""]
+    for scale in scales:
+        actors = results[scale].get("actors", {})
+        lines.append(f"- scale {scale:g}: " + "; ".join(f"{k}={v}" for k, v in actors.items()))
+    lines.append("- paths: " + "; ".join(f"`{results[scales[-1]]['calls'][k]['path']}`" for k, _l, _t in CALLS))
+    return "\n".join(lines) + "\n"
+
+
+def failures(results: dict[float, dict]) -> list[str]:
+    """What makes the run itself broken (not a missed target): a call that did not answer
+    200, a load test with errors."""
+    problems = []
+    for scale, result in results.items():
+        for key, call in result["calls"].items():
+            if call["status"] != 200:
+                problems.append(f"scale {scale:g}: {key} answered HTTP {call['status']} ({call['path']})")
+        for key in ("livez", "counterparts"):
+            if result["load"][key]["errors"]:
+                problems.append(f"scale {scale:g}: {result['load'][key]['errors']} errors under load on {key}")
+    return problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="scale 0.01, 20 requests, 3 s load: a quick check")
+    parser.add_argument("--scales", default=None, help="comma-separated scales (default 0.1,1; smoke: 0.01)")
+    parser.add_argument("--requests", type=int, default=None, help="requests per in-process call (default 200)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per load test (default 20)")
+    parser.add_argument("--subject-saves", type=int, default=None, help="case subjects saved (default 200)")
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("BENCH_DATABASE_SERVER", DEFAULT_SERVER),
+        help="PostgreSQL server URL the bench databases are created on",
+    )
+    parser.add_argument("--database-url", default=None, help="one database for every scale (e.g. sqlite:///...)")
+    parser.add_argument("--reuse", action="store_true", help="reuse a database that already has the synthetic data")
+    parser.add_argument("--drop", action="store_true", help="drop the bench databases afterwards")
+    parser.add_argument("--output", default=None, help="results file (default bench/results.md; smoke: none)")
+    parser.add_argument("--note", default=os.environ.get("BENCH_NOTE", ""), help="a line added to the report")
+    parser.add_argument("--report-database", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.requests = args.requests or (20 if args.smoke else 200)
+    args.duration = args.duration or (3.0 if args.smoke else 20.0)
+    args.subject_saves = args.subject_saves or (20 if args.smoke else 200)
+    scales = [float(s) for s in (args.scales or ("0.01" if args.smoke else "0.1,1")).split(",")]
+    output = args.output or (None if args.smoke else str(ROOT / "bench" / "results.md"))
+
+    started = datetime.datetime.now(datetime.UTC)
+    results: dict[float, dict] = {}
+    for scale in scales:
+        database_url = args.database_url or database_url_for(
+            args.server, DATABASE_NAMES.get(scale, f"enlace_perf_s{str(scale).replace('.', '_')}")
+        )
+        print(f"== scale {scale:g} ==", flush=True)
+        prepared = prepare(database_url, scale, reuse=args.reuse)
+        measured = measure_in_process(database_url, requests=args.requests, subject_saves=args.subject_saves)
+        measured["load"] = measure_load(
+            database_url, measured["wrk"]["counterparts_path"], measured["wrk"]["token"], args.duration
+        )
+        measured.pop("wrk")
+        measured["prepare"] = prepared
+        measured["database"] = database_url
+        results[scale] = measured
+        if args.drop:
+            drop_database(database_url)
+    report = render(results, args, started)
+    print()
+    print(report)
+    if output:
+        Path(output).write_text(report)
+        print(f"Written to {output}")
+    problems = failures(results)
+    if problems:
+        print("The bench itself failed:\n  " + "\n  ".join(problems), file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    if len(sys.argv) > 1 and sys.argv[1] == "_measure":
+        measure_parser = argparse.ArgumentParser()
+        measure_parser.add_argument("_measure")
+        measure_parser.add_argument("--requests", type=int, required=True)
+        measure_parser.add_argument("--subject-saves", type=int, required=True)
+        measure_parser.add_argument("--json", required=True)
+        _measure_main(measure_parser.parse_args())
+    else:
+        main()
