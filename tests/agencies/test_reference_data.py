@@ -304,6 +304,22 @@ def test_the_command_prints_progress_and_the_summary(loaded, db):
     text = out.getvalue()
     assert "agencies.csv:" in text and "mandates.csv:" in text
     assert "0 created, 0 updated" in text
+    quiet = io.StringIO()
+    call_command("load_reference_data", verbosity=0, stdout=quiet)
+    assert quiet.getvalue() == ""
+
+
+def test_the_command_warns_about_each_kept_record(loaded, db):
+    atf = Agency.objects.get(slug="us-atf")
+    atf.website = "https://www.atf.gov"
+    atf._history_user = UserFactory(role="admin-staff", agency=None)
+    atf.save()
+    out = io.StringIO()
+
+    call_command("load_reference_data", verbosity=0, stdout=out)
+
+    assert "Kept (edited by someone else): agencies.csv: us-atf, website" in out.getvalue()
+    assert "file has “https://atf.gov”, database has “https://www.atf.gov”" in out.getvalue()
 
 
 def test_the_command_fails_on_invalid_files_naming_the_row(tmp_path):
