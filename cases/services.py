@@ -176,9 +176,17 @@ def case_archive(*, case: Case, user) -> Case:
     return case
 
 
+def _touch(case: Case) -> None:
+    """A change of participants is a change of the case: its ETag moves (no history row of its own)."""
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk).update(updated_at=now)
+    case.updated_at = now
+
+
 def _add_participant(*, case: Case, user, agency: Agency, role: str, contact: Contact | None) -> CaseParticipant:
     participant = CaseParticipant(case=case, agency=agency, role=role, contact=contact)
     _clean_and_save(participant, validate_constraints=False)
+    _touch(case)
     case_participant_added.send(sender=Case, case=case, participant=participant, user=user)
     return participant
 
@@ -215,6 +223,7 @@ def participant_remove(*, case: Case, user, agency: Agency) -> None:
             {"agency": _("This agency still owns open action items of the case; reassign or cancel them first.")}
         )
     participant.delete()
+    _touch(case)
     case_participant_removed.send(sender=Case, case=case, agency=agency, user=user)
 
 

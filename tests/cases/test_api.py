@@ -477,3 +477,12 @@ def test_subject_and_update_lists_query_count_is_constant(world, coord_us, count
         _r, small = count_queries(lambda u=url: client.get(u + "?limit=5"))
         _r, large = count_queries(lambda u=url: client.get(u + "?limit=100"))
         assert small == large, url
+
+
+def test_adding_a_participant_changes_the_case_etag(world, coord_us):
+    client = client_for(coord_us)
+    url = f"/api/v1/cases/{world['restricted'].pk}/"
+    etag = client.get(url)["ETag"]
+    client.post(url + "participants/", {"agency": "mx-fgr", "role": "observer"}, format="json")
+    assert client.get(url)["ETag"] != etag
+    assert client.patch(url, {"title": "x"}, format="json", HTTP_IF_MATCH=etag).status_code == 412

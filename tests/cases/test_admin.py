@@ -1,0 +1,46 @@
+"""The admin of cases and action items: pages answer, history is there, reads are logged."""
+
+import pytest
+
+from cases.models import CaseReadLog
+from tests.cases.factories import ActionItemFactory, ActionUpdateFactory, CaseFactory, SubjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_user(client, staff):
+    staff.is_staff = True
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    return client
+
+
+def test_case_pages_and_history(admin_client_user, staff, atf):
+    case = CaseFactory(lead_agency=atf)
+    SubjectFactory(case=case)
+    ActionItemFactory(case=case, owner=atf)
+    assert admin_client_user.get("/admin/cases/case/").status_code == 200
+    response = admin_client_user.get(f"/admin/cases/case/{case.pk}/change/")
+    assert response.status_code == 200
+    assert case.reference in response.content.decode()
+    assert admin_client_user.get(f"/admin/cases/case/{case.pk}/history/").status_code == 200
+    assert list(CaseReadLog.objects.values_list("user", "via")) == [(staff.pk, "web")]
+
+
+def test_action_item_pages(admin_client_user, atf):
+    item = ActionItemFactory(owner=atf)
+    ActionUpdateFactory(item=item, text="A timeline note")
+    assert admin_client_user.get("/admin/cases/actionitem/").status_code == 200
+    response = admin_client_user.get(f"/admin/cases/actionitem/{item.pk}/change/")
+    assert response.status_code == 200 and "A timeline note" in response.content.decode()
+    assert admin_client_user.get(f"/admin/cases/actionitem/{item.pk}/history/").status_code == 200
+
+
+def test_read_log_cannot_be_changed_in_the_admin(admin_client_user, staff, atf):
+    case = CaseFactory(lead_agency=atf)
+    entry = CaseReadLog.objects.create(case=case, user=staff, via="api")
+    assert admin_client_user.get("/admin/cases/casereadlog/").status_code == 200
+    assert admin_client_user.post(f"/admin/cases/casereadlog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert CaseReadLog.objects.filter(pk=entry.pk).exists()
