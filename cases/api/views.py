@@ -20,7 +20,7 @@ from cases import calendar, filtersets, selectors, services
 from cases.api import serializers
 from cases.models import Case, CaseParticipant, CaseReadLog
 from registry.api.permissions import SignedIn
-from registry.api.viewsets import RegistryViewSet
+from registry.api.viewsets import RegistryViewSet, etag_for
 from registry.models import User
 
 
@@ -171,8 +171,13 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
     )
     def subject(self, request, pk=None, subject_id=None):
         case = self.get_object()
-        subject = get_object_or_404(case.subjects.select_related("recovered_in", "case"), pk=subject_id)
+        subjects = case.subjects.select_related("recovered_in", "case")
+        if request.method != "GET":
+            subjects = subjects.select_for_update(of=("self",))
+        subject = get_object_or_404(subjects, pk=subject_id)
         self.log_reads([case])
+        if request.method != "GET":
+            self.check_if_match(subject)
         if request.method == "DELETE":
             services.subject_remove(subject=subject, user=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -182,7 +187,9 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
             )
             serializer.is_valid(raise_exception=True)
             subject = serializer.save()
-        return Response(serializers.SubjectSerializer(subject).data)
+        response = Response(serializers.SubjectSerializer(subject).data)
+        response["ETag"] = etag_for(subject)
+        return response
 
 
 class ActionItemViewSet(ReadLogMixin, RegistryViewSet):

@@ -486,3 +486,14 @@ def test_adding_a_participant_changes_the_case_etag(world, coord_us):
     client.post(url + "participants/", {"agency": "mx-fgr", "role": "observer"}, format="json")
     assert client.get(url)["ETag"] != etag
     assert client.patch(url, {"title": "x"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+
+
+def test_subject_etag_and_if_match(world, coord_us):
+    client = client_for(coord_us)
+    url = f"/api/v1/cases/{world['restricted'].pk}/subjects/{world['restricted_subject'].pk}/"
+    etag = client.get(url)["ETag"]
+    response = client.patch(url, {"trace_status": "requested"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 200 and response["ETag"] != etag
+    assert client.patch(url, {"trace_status": "completed"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    assert client.delete(url, HTTP_IF_MATCH=etag).status_code == 412
+    assert client.get(url).json()["trace_status"] == "requested"
