@@ -71,7 +71,8 @@ def site(django_db_setup, django_db_blocker):
 def browser():
     if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
         pytest.fail(
-            f"Debian's Chromium is missing at {CHROMIUM}: install it with `apt-get install -y chromium` (make test does)."
+            f"Debian's Chromium is missing at {CHROMIUM}: "
+            "install it with `apt-get install -y chromium` (make test does)."
         )
     from playwright.sync_api import sync_playwright
 

@@ -149,7 +149,7 @@ def test_no_page_loads_anything_from_outside_the_app(page):
     for path in PAGES:
         response = page.goto(path)
         assert response.status == 200, path
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
     assert any(url.endswith("/static/web/enlace.css") for url in loaded)
     assert any(url.endswith("/static/web/enlace.js") for url in loaded)
     # The page fixture fails the test on any request to another host or any CSP violation.
