@@ -12,7 +12,6 @@
 
     function clear() {
       panel.innerHTML = "";
-      input.setAttribute("aria-expanded", "false");
     }
 
     function run() {
@@ -25,7 +24,6 @@
         .then(function (html) {
           if (ticket !== latest) { return; }
           panel.innerHTML = html;
-          input.setAttribute("aria-expanded", html.trim() ? "true" : "false");
           if (status) {
             var count = panel.querySelectorAll("li").length;
             status.textContent = panel.getAttribute("data-count-template").replace("%s", String(count));
