@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "privacy",
     "synthetic",
     "interchange",
+    "django_tasks",  # background tasks (webhook deliveries),
+    "django_tasks_db",  # queued in the database
 ]
 
 MIDDLEWARE = [
@@ -344,3 +346,6 @@ ENLACE_AUDIT_RETENTION_DAYS = 366
 
 # Enlace's own settings.
 ENLACE_STALE_CONTACT_DAYS = 365
+
+# Background tasks (django-tasks): persisted in the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
