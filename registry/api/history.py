@@ -171,9 +171,9 @@ class HistoryFilter:
 def history_rows(querysets: dict[str, models.QuerySet]) -> models.QuerySet | list:
     """One queryset of (history_date, model, history_id) rows over every model, newest first."""
     parts = [
-        queryset.annotate(model_name=Value(name, output_field=CharField())).values_list(
-            "history_date", "model_name", "history_id"
-        )
+        queryset.order_by()  # a part of a UNION may not be ordered on its own
+        .annotate(model_name=Value(name, output_field=CharField()))
+        .values_list("history_date", "model_name", "history_id")
         for name, queryset in querysets.items()
     ]
     if not parts:
