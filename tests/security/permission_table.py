@@ -1,0 +1,135 @@
+"""What each role may do on each API route (SPEC §1). A route under /api/v1/ that is not
+here fails tests/security/test_permission_matrix.py: whoever adds a route decides, here,
+who may call it.
+
+Each entry: the URL kwargs (from the test world), per method the roles allowed to use it,
+and for writes whose rule is checked on the object a plausible body (an empty body would be
+refused as invalid before the rule is reached).
+
+"Allowed" means the role is not refused (no 401/403/404/405); what an allowed role may
+then do to a given object (its agency's, or another's) is checked by the object rules in
+the services and by tests/security/test_object_access.py. `NOBODY` marks a method the
+route answers but refuses to everyone (cases and action items are closed, not deleted).
+"""
+
+ANYONE = frozenset({"anonymous", "liaison-officer", "coordinator", "admin-staff"})
+SIGNED_IN = frozenset({"liaison-officer", "coordinator", "admin-staff"})
+WORKERS = frozenset({"liaison-officer", "coordinator"})  # officers of a participating agency
+COORDINATOR = frozenset({"coordinator"})
+COORDINATION = frozenset({"coordinator", "admin-staff"})
+ADMIN = frozenset({"admin-staff"})
+NOBODY = frozenset()
+
+
+def catalog(kwargs):
+    """Open-data catalog: anyone reads, admin staff write."""
+    return (
+        {"kwargs": lambda w: {}, "get": ANYONE, "post": ADMIN},
+        {"kwargs": kwargs, "get": ANYONE, "put": ADMIN, "patch": ADMIN, "delete": ADMIN},
+    )
+
+
+PERMISSIONS = {
+    # DefaultRouter's index of links: the project's default (DenyAll) applies.
+    "api-root": {"kwargs": lambda w: {}, "get": NOBODY},
+    "api-schema": {"kwargs": lambda w: {}, "get": ANYONE},
+    "api-docs": {"kwargs": lambda w: {}, "get": ANYONE},
+    "api-token": {"kwargs": lambda w: {}, "post": ANYONE, "delete": SIGNED_IN},
+    "api-audit-export": {"kwargs": lambda w: {}, "get": ADMIN},
+    "history-list": {"kwargs": lambda w: {}, "get": ADMIN},
+    "open-data-popolo": {"kwargs": lambda w: {}, "get": ANYONE},
+    "agency-counterparts": {"kwargs": lambda w: {"slug": w.agency.slug}, "get": ANYONE},
+    "contact-list": {"kwargs": lambda w: {}, "get": SIGNED_IN, "post": ADMIN},
+    "contact-detail": {
+        "kwargs": lambda w: {"pk": w.contact.pk},
+        "get": SIGNED_IN,
+        "put": ADMIN,
+        "patch": ADMIN,
+        "delete": ADMIN,
+    },
+    "cases-metrics": {"kwargs": lambda w: {}, "get": ANYONE},
+    "cases-calendar-rotate": {"kwargs": lambda w: {}, "get": SIGNED_IN, "post": SIGNED_IN},
+    # The secret token in the URL is the credential (calendar apps cannot sign in).
+    "cases-calendar-feed": {"kwargs": lambda w: {"token": w.users["liaison-officer"].calendar_token}, "get": ANYONE},
+    "case-list": {
+        "kwargs": lambda w: {},
+        "get": SIGNED_IN,
+        "post": COORDINATOR,
+        "body": {"post": lambda w: {"title": "Matrix case", "summary": "s", "sensitivity": "public"}},
+    },
+    "case-detail": {
+        "kwargs": lambda w: {"pk": w.case.pk},
+        "get": SIGNED_IN,
+        "put": COORDINATOR,
+        "patch": COORDINATOR,
+        "delete": NOBODY,
+        "body": {
+            "put": lambda w: {"title": "Renamed", "summary": "s", "sensitivity": "restricted"},
+            "patch": lambda w: {"title": "Renamed"},
+        },
+    },
+    "case-close": {"kwargs": lambda w: {"pk": w.case.pk}, "post": COORDINATOR},
+    "case-archive": {"kwargs": lambda w: {"pk": w.case.pk}, "post": COORDINATOR},
+    "case-participants": {
+        "kwargs": lambda w: {"pk": w.case.pk},
+        "get": SIGNED_IN,
+        "post": COORDINATOR,
+        "body": {"post": lambda w: {"agency": w.outsider.slug, "role": "observer"}},
+    },
+    "case-remove-participant": {"kwargs": lambda w: {"pk": w.case.pk, "agency_slug": "us-dea"}, "delete": COORDINATOR},
+    "case-subjects": {
+        "kwargs": lambda w: {"pk": w.case.pk},
+        "get": SIGNED_IN,
+        "post": WORKERS,
+        "body": {"post": lambda w: {"kind": "phone", "identifier": "+12025550199"}},
+    },
+    "case-subject": {
+        "kwargs": lambda w: {"pk": w.case.pk, "subject_id": w.subject.pk},
+        "get": SIGNED_IN,
+        "patch": WORKERS,
+        "delete": COORDINATOR,
+        "body": {"patch": lambda w: {"identifier": "SN-MATRIX-2"}},
+    },
+    "actionitem-list": {
+        "kwargs": lambda w: {},
+        "get": SIGNED_IN,
+        "post": COORDINATOR,
+        "body": {"post": lambda w: {"title": "New task", "owner": w.agency.slug, "case": w.case.pk}},
+    },
+    "actionitem-detail": {
+        "kwargs": lambda w: {"pk": w.item.pk},
+        "get": SIGNED_IN,
+        # Coordinators edit the item; liaison officers of the owner move its status.
+        "put": COORDINATOR,
+        "patch": WORKERS,
+        "delete": NOBODY,
+        "body": {
+            "put": lambda w: {"title": "Renamed", "owner": w.agency.slug, "case": w.case.pk},
+            "patch": lambda w: {"status": "in-progress"},
+        },
+    },
+    "actionitem-updates": {
+        "kwargs": lambda w: {"pk": w.item.pk},
+        "get": SIGNED_IN,
+        "post": WORKERS,
+        "body": {"post": lambda w: {"text": "A note"}},
+    },
+    "flag-list": {"kwargs": lambda w: {}, "get": SIGNED_IN},
+    "flag-detail": {"kwargs": lambda w: {"pk": w.flag.pk}, "get": SIGNED_IN},
+    "flag-resolve": {
+        "kwargs": lambda w: {"pk": w.flag.pk},
+        "post": COORDINATION,
+        "body": {"post": lambda w: {"status": "acknowledged", "note": "Seen."}},
+    },
+}
+
+for _name, _kwargs in {
+    "jurisdiction": lambda w: {"code": w.jurisdiction.code},
+    "functionalarea": lambda w: {"slug": w.function.slug},
+    "agency": lambda w: {"slug": w.agency.slug},
+    "agencyname": lambda w: {"pk": w.agency_name.pk},
+    "mandate": lambda w: {"pk": w.mandate.pk},
+    "office": lambda w: {"pk": w.office.pk},
+    "counterpartlink": lambda w: {"pk": w.link.pk},
+}.items():
+    PERMISSIONS[f"{_name}-list"], PERMISSIONS[f"{_name}-detail"] = catalog(_kwargs)
