@@ -1,0 +1,50 @@
+"""The OpenAPI schema generates cleanly, and the interactive docs work on a closed network:
+every asset the page loads is served by the app itself."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+ATTRIBUTE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+EXTERNAL = re.compile(r"""(?:src|href|url)\s*[=:(]\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def body(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def test_schema_generates_without_warnings_and_validates(tmp_path):
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
+    text = target.read_text()
+    for path in ["/api/v1/agencies/{slug}/counterparts/", "/api/v1/history/", "/api/v1/auth/token/"]:
+        assert f"{path}:" in text
+
+
+def test_schema_is_served(client):
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert "/api/v1/agencies/" in body(response)
+
+
+def test_docs_load_only_local_assets_and_each_answers(client):
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    page = body(response)
+    assert not EXTERNAL.search(page), EXTERNAL.search(page)
+    assets = ATTRIBUTE.findall(page)
+    assert any("swagger-ui" in asset for asset in assets)
+    for asset in assets:
+        # Only the app's own static files, or the docs' own start-up script.
+        assert asset.startswith("/static/") or asset.startswith("/api/v1/docs/"), asset
+        answer = client.get(asset.replace("&amp;", "&"))
+        assert answer.status_code == 200, asset
+        if asset.startswith("/api/v1/docs/"):
+            script = body(answer)
+            assert "/api/v1/schema/" in script
+            assert not re.search(r"""["'](?:https?:)?//""", script), script
