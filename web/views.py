@@ -46,6 +46,8 @@ def home(request):
             groups[key] = {"label": label, "agencies": []}
         groups[key]["agencies"].append(agency)
     ordered = [groups[k] for k in sorted(groups, key=lambda k: (k == "", k))]
+    for group in ordered:
+        group["agencies"].sort(key=lambda agency: (agency.acronym or agency.display_name).casefold())
     return render(
         request,
         "web/home.html",

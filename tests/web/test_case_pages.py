@@ -305,6 +305,6 @@ def test_metrics_are_public_aggregates(item, catalog, coordinator_us, anonymous,
     public = anonymous.get("/metrics/").content.decode()
     assert "<svg" in public and "<desc" in public
     assert "Trace the rifles" not in public and "Bilateral commitment" not in public
-    assert '<p class="lead"><strong>1</strong></p>' in public  # the restricted case's item is not counted
+    assert '<p class="kpi">1</p>' in public  # the restricted case's item is not counted
     mine = signed_in(coordinator_mx).get("/metrics/").content.decode()
-    assert '<p class="lead"><strong>2</strong></p>' in mine and "Trace the rifles" not in mine
+    assert '<p class="kpi">2</p>' in mine and "Trace the rifles" not in mine
