@@ -60,8 +60,12 @@ run: data
 	@echo "Enlace on http://$(HOST):$(PORT)/  (API docs: /api/v1/docs/, admin: /admin/, demo password: enlace-demo-2026)"
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Two workers (one per core); tests marked `serial` (they stop shared services such as
+# PostgreSQL) run alone afterwards. pytest's exit 5 means "no test selected".
+PYTEST_WORKERS ?= 2
 test: install-dev system-deps messages
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
