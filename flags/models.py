@@ -52,6 +52,34 @@ class FlagQuerySet(models.QuerySet):
         return self.filter(status__in=LIVE_STATUSES)
 
 
+def concerned(model: str, verbose_name) -> models.ForeignKey:
+    return models.ForeignKey(
+        model,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+
+class FlagAgency(models.Model):
+    """An agency a flag is addressed to. Kept (unconstrained) when the agency is deleted, so
+    that deleting an agency never fights the flags written while it goes."""
+
+    flag = models.ForeignKey("Flag", on_delete=models.CASCADE)
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        verbose_name = _("flag addressee")
+        verbose_name_plural = _("flag addressees")
+        constraints = [models.UniqueConstraint(fields=["flag", "agency"], name="flagagency_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.flag_id} → {self.agency_id}"
+
+
 class Flag(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=FlagKind.choices, db_index=True)
     key = models.CharField(_("key"), max_length=64, editable=False, help_text=_("Stable hash of what it concerns"))
@@ -67,85 +95,24 @@ class Flag(models.Model):
         _("status"), max_length=14, choices=FlagStatus.choices, default=FlagStatus.OPEN, db_index=True
     )
     agencies = models.ManyToManyField(
-        "agencies.Agency", verbose_name=_("addressed to"), related_name="flags", blank=True
+        "agencies.Agency", verbose_name=_("addressed to"), through=FlagAgency, related_name="flags", blank=True
     )
     for_admin_staff = models.BooleanField(_("addressed to admin staff"), default=False)
     params = models.JSONField(_("reason parameters"), default=dict, blank=True, editable=False)
 
-    # What the flag concerns. SET_NULL: a flag (and its history) outlives the objects.
-    agency = models.ForeignKey(
-        "agencies.Agency", verbose_name=_("agency"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    function = models.ForeignKey(
-        "agencies.FunctionalArea",
-        verbose_name=_("functional area"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    mandate = models.ForeignKey(
-        "agencies.Mandate",
-        verbose_name=_("mandate"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    other_mandate = models.ForeignKey(
-        "agencies.Mandate",
-        verbose_name=_("other mandate"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    contact = models.ForeignKey(
-        "agencies.Contact",
-        verbose_name=_("contact"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    case = models.ForeignKey(
-        "cases.Case", verbose_name=_("case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    other_case = models.ForeignKey(
-        "cases.Case", verbose_name=_("other case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    subject = models.ForeignKey(
-        "cases.CaseSubject",
-        verbose_name=_("case subject"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    other_subject = models.ForeignKey(
-        "cases.CaseSubject",
-        verbose_name=_("other case subject"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    action_item = models.ForeignKey(
-        "cases.ActionItem",
-        verbose_name=_("action item"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    other_action_item = models.ForeignKey(
-        "cases.ActionItem",
-        verbose_name=_("other action item"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    # What the flag concerns, by id: a flag (and its history) outlives the objects, and a
+    # deleted object's id still finds the flags to close. No database constraint for that.
+    agency = concerned("agencies.Agency", _("agency"))
+    function = concerned("agencies.FunctionalArea", _("functional area"))
+    mandate = concerned("agencies.Mandate", _("mandate"))
+    other_mandate = concerned("agencies.Mandate", _("other mandate"))
+    contact = concerned("agencies.Contact", _("contact"))
+    case = concerned("cases.Case", _("case"))
+    other_case = concerned("cases.Case", _("other case"))
+    subject = concerned("cases.CaseSubject", _("case subject"))
+    other_subject = concerned("cases.CaseSubject", _("other case subject"))
+    action_item = concerned("cases.ActionItem", _("action item"))
+    other_action_item = concerned("cases.ActionItem", _("other action item"))
 
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now, db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
