@@ -23,6 +23,7 @@ import contextlib
 import datetime
 import http.client
 import json
+import math
 import os
 import platform
 import re
@@ -54,6 +55,7 @@ CALLS = [
     ("flags", "flag queue of a coordinator", 50),
     ("metrics", "metrics, signed in", 200),
     ("case_page", "case page (web)", 50),
+    ("livez", "in-process /livez (floor, no target)", None),
 ]
 SUBJECT_TARGET_MS = 50
 DETECT_FLAGS_TARGET_S = 10
@@ -67,7 +69,7 @@ def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
     return ordered[rank]
 
 
@@ -99,20 +101,25 @@ def app_environment(database_url: str) -> dict[str, str]:
 
 
 def manage(database_url: str, *args: str, debug: bool = True, timeout: float = 3600) -> tuple[float, str]:
-    """Run a management command in its own process; return (seconds, output)."""
+    """Run a management command in its own process; return (seconds, output). A command
+    still running after `timeout` seconds is stopped: (inf, output so far)."""
     env = app_environment(database_url)
     if debug:
         env["DJANGO_DEBUG"] = "1"
     started = time.perf_counter()
-    result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
-        [PYTHON, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+            [PYTHON, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as stopped:
+        output = stopped.stdout.decode() if isinstance(stopped.stdout, bytes) else str(stopped.stdout or "")
+        return float("inf"), output
     elapsed = time.perf_counter() - started
     output = result.stdout + result.stderr
     if result.returncode != 0:
@@ -176,11 +183,19 @@ def has_synthetic_data(database_url: str) -> bool:
     return "SYN True" in output
 
 
-def prepare(database_url: str, scale: float, *, reuse: bool) -> dict:
-    """A database at the scale: migrated, reference data, synthetic data (no flags yet)."""
+def _prepared_record(database_url: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"enlace-bench-{urlsplit(database_url).path.strip('/') or 'db'}.json"
+
+
+def prepare(database_url: str, scale: float, *, reuse: bool, flags_timeout: float) -> dict:
+    """A database at the scale: migrated, reference data, synthetic data, then the first
+    full `detect_flags` (timed: it raises every flag of the new data, and notifies)."""
+    record = _prepared_record(database_url)
     if reuse and has_synthetic_data(database_url):
         print(f"  reusing {database_url}", flush=True)
-        return {"reused": True}
+        manage(database_url, "migrate", "--no-input", "-v", "0")  # schema changes since it was built
+        prepared = json.loads(record.read_text()) if record.exists() else {}
+        return {**prepared, "reused": True}
     print(f"  creating {database_url}", flush=True)
     recreate_database(database_url)
     migrate_s, _ = manage(database_url, "migrate", "--no-input", "-v", "0")
@@ -192,14 +207,22 @@ def prepare(database_url: str, scale: float, *, reuse: bool) -> dict:
     for line in output.splitlines():
         if "done in" in line or "written" in line:
             print("   " + line.strip(), flush=True)
-    return {"reused": False, "generate_s": generate_s}
+    print(f"  detect_flags (first full run, stopped after {flags_timeout:.0f} s)", flush=True)
+    # Its own process: the time includes starting Django (a second or two).
+    flags_s, output = manage(database_url, "detect_flags", debug=False, timeout=flags_timeout)
+    for line in output.splitlines():
+        if line.startswith("[") or line.startswith("Done"):
+            print("   " + line.strip(), flush=True)
+    prepared = {"reused": False, "generate_s": generate_s, "detect_flags_s": flags_s}
+    record.write_text(json.dumps(prepared))
+    return prepared
 
 
 # ---------------------------------------------------------------------------------------
 # In-process measurements (run in a child process: Django is configured once per database).
 
 
-def measure_in_process(database_url: str, *, requests: int, subject_saves: int) -> dict:
+def measure_in_process(database_url: str, *, requests: int, subject_saves: int, call_budget: float) -> dict:
     with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as handle:
         out = handle.name
     try:
@@ -212,6 +235,8 @@ def measure_in_process(database_url: str, *, requests: int, subject_saves: int) 
                 str(requests),
                 "--subject-saves",
                 str(subject_saves),
+                "--call-budget",
+                str(call_budget),
                 "--json",
                 out,
             ],
@@ -238,10 +263,7 @@ def _measure_main(args) -> None:
 
     from bench import scenario
 
-    results: dict = {"calls": {}}
-    started = time.perf_counter()
-    scenario.detect_flags()
-    results["detect_flags_s"] = time.perf_counter() - started
+    results: dict = {"calls": {}, "flags": scenario.flag_count()}
     actors = scenario.pick_actors()
     results["actors"] = {key: str(value) for key, value in actors.items() if key != "objects"}
 
@@ -252,21 +274,33 @@ def _measure_main(args) -> None:
     web = Client()
     web.force_login(actors["objects"]["coordinator"])
     paths = scenario.paths(actors)
-    clients = {"search": anonymous, "agencies_filtered": anonymous, "case_page": web}
+    clients = {"search": anonymous, "agencies_filtered": anonymous, "case_page": web, "livez": anonymous}
     warm = max(3, min(20, args.requests // 10))
     for key, _label, _target in CALLS:
         client = clients.get(key, api)
         path = paths[key]
+        # Warm up (a few calls, at most a few seconds), then N calls or the time budget,
+        # whichever ends first (at least 3 calls): a slow call cannot stall the whole bench.
+        warm_until = time.perf_counter() + 5
         for _ in range(warm):
+            begin = time.perf_counter()
             response = client.get(path)
+            last = time.perf_counter() - begin
+            if time.perf_counter() > warm_until:
+                break
+        # A call of seconds gets fewer samples once the budget is spent (the table says n=).
+        least = 3 if last < 1 else 2 if last < 10 else 1
         timings = []
         status = response.status_code
+        budget_until = time.perf_counter() + args.call_budget
         for _ in range(args.requests):
             begin = time.perf_counter()
             response = client.get(path)
             timings.append((time.perf_counter() - begin) * 1000)
             if response.status_code != 200:
                 status = response.status_code
+            if len(timings) >= least and time.perf_counter() > budget_until:
+                break
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path)
         results["calls"][key] = {
@@ -274,15 +308,16 @@ def _measure_main(args) -> None:
             "status": status,
             "p50": percentile(timings, 0.50),
             "p95": percentile(timings, 0.95),
+            "n": len(timings),
             "queries": len(queries.captured_queries),
             "bytes": len(response.content),
         }
         print(
-            f"    {key:<18} {status} p50 {results['calls'][key]['p50']:7.1f} ms  "
+            f"    {key:<18} {status} n={len(timings):<4} p50 {results['calls'][key]['p50']:7.1f} ms  "
             f"p95 {results['calls'][key]['p95']:7.1f} ms  {len(queries.captured_queries):3d} queries",
             flush=True,
         )
-    results["subject_save"] = scenario.time_subject_saves(actors, args.subject_saves)
+    results["subject_save"] = scenario.time_subject_saves(actors, args.subject_saves, budget=args.call_budget)
     results["wrk"] = {"counterparts_path": paths["counterparts"], "token": token}
     Path(args.json).write_text(json.dumps(results))
 
@@ -428,7 +463,19 @@ def measure_load(database_url: str, counterparts_path: str, token: str, seconds:
 # Report.
 
 
-def machine_description(database_url: str) -> list[str]:
+def database_description(database_url: str) -> str:
+    if not database_url.startswith("postgres"):
+        return "SQLite"
+    with contextlib.suppress(Exception):
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+            return f"PostgreSQL {version.split()[0]} (same machine)"
+    return "PostgreSQL"
+
+
+def machine_description(database: str) -> list[str]:
     cpu = "unknown CPU"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -439,14 +486,6 @@ def machine_description(database_url: str) -> list[str]:
     with contextlib.suppress(OSError):
         kb = int(Path("/proc/meminfo").read_text().split()[1])
         memory = f", {kb / 1024 / 1024:.0f} GiB memory"
-    database = "SQLite"
-    if database_url.startswith("postgres"):
-        with contextlib.suppress(Exception):
-            import psycopg
-
-            with psycopg.connect(database_url) as conn:
-                database = conn.execute("SHOW server_version").fetchone()[0]
-                database = f"PostgreSQL {database.split()[0]} (same machine)"
     commit = subprocess.run(  # noqa: S603
         [shutil.which("git") or "/usr/bin/git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,
@@ -460,6 +499,15 @@ def machine_description(database_url: str) -> list[str]:
         f"- Database: {database}; Python {platform.python_version()}; commit {commit or 'unknown'}",
         f"- Load average when the report was written (1/5/15 min): {load}",
     ]
+
+
+def _flags_cell(result: dict) -> str:
+    seconds = result["prepare"].get("detect_flags_s")
+    if seconds is None:
+        return f"not timed ({result['flags']} flags)"
+    if seconds == float("inf"):
+        return f"stopped, unfinished ({result['flags']} flags written)"
+    return f"{seconds:.1f} ({result['flags']} flags)"
 
 
 def verdict(ok: bool | None) -> str:
@@ -480,19 +528,20 @@ def render(results: dict[float, dict], args, started: datetime.datetime) -> str:
     big = results[scales[-1]]
     small = results[scales[0]]
     for key, label, target in CALLS:
-        row = [label, f"p95 ≤ {target} ms"]
+        row = [label, f"p95 ≤ {target} ms" if target else "—"]
         for scale in scales:
             call = results[scale]["calls"][key]
             bad = "" if call["status"] == 200 else f" (HTTP {call['status']})"
-            row += [f"{call['p50']:.1f}", f"{call['p95']:.1f}{bad}", str(call["queries"])]
+            few = "" if call.get("n", args.requests) >= args.requests else f" (n={call['n']})"
+            row += [f"{call['p50']:.1f}", f"{call['p95']:.1f}{few}{bad}", str(call["queries"])]
         final = big["calls"][key]
-        ok = final["status"] == 200 and final["p95"] <= target
+        ok = final["status"] == 200 and final["p95"] <= (target or float("inf"))
         if multi:
             growth = final["p95"] / small["calls"][key]["p95"] if small["calls"][key]["p95"] else float("nan")
             same_queries = final["queries"] == small["calls"][key]["queries"]
             row.append(f"{growth:.2f}" + ("" if same_queries else " (query count changed)"))
             ok = ok and growth <= GROWTH_TARGET and same_queries
-        row.append(verdict(ok))
+        row.append(verdict(ok if target else None))
         rows.append(row)
     width = len(head)
 
@@ -520,8 +569,8 @@ def render(results: dict[float, dict], args, started: datetime.datetime) -> str:
     extra(
         "detect_flags in full (s)",
         f"≤ {DETECT_FLAGS_TARGET_S} s",
-        [f"{results[s]['detect_flags_s']:.1f} ({results[s].get('flags', '?')} flags)" for s in scales],
-        big["detect_flags_s"] <= DETECT_FLAGS_TARGET_S,
+        [_flags_cell(results[s]) for s in scales],
+        big["prepare"].get("detect_flags_s", float("inf")) <= DETECT_FLAGS_TARGET_S,
     )
     for key, label in (("livez", "gunicorn /livez (floor)"), ("counterparts", "gunicorn counterparts")):
         extra(
@@ -567,7 +616,7 @@ def render(results: dict[float, dict], args, started: datetime.datetime) -> str:
         f"{started:%Y-%m-%d %H:%M} UTC, scales {', '.join(f'{s:g}' for s in scales)}; "
         f"{args.requests} requests per in-process call (after warming), {args.duration:g} s per load test.",
         "",
-        *machine_description(args.report_database or results[scales[-1]]["database"]),
+        *machine_description(results[scales[-1]].get("database_kind", "?")),
     ]
     if args.note:
         lines.append(f"- Note: {args.note}")
@@ -581,7 +630,10 @@ def render(results: dict[float, dict], args, started: datetime.datetime) -> str:
     lines += ["", "Endpoints and actors:", ""]
     for scale in scales:
         actors = results[scale].get("actors", {})
-        lines.append(f"- scale {scale:g}: " + "; ".join(f"{k}={v}" for k, v in actors.items()))
+        lines.append(
+            f"- scale {scale:g} (measured from {results[scale].get('started', '?')}, load average at its end "
+            f"{results[scale].get('load_average', '?')}): " + "; ".join(f"{k}={v}" for k, v in actors.items())
+        )
     lines.append("- paths: " + "; ".join(f"`{results[scales[-1]]['calls'][k]['path']}`" for k, _l, _t in CALLS))
     return "\n".join(lines) + "\n"
 
@@ -608,41 +660,68 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=None, help="seconds per load test (default 20)")
     parser.add_argument("--subject-saves", type=int, default=None, help="case subjects saved (default 200)")
     parser.add_argument(
+        "--call-budget", type=float, default=None, help="seconds at most per series of calls (default 30; at least 3)"
+    )
+    parser.add_argument(
+        "--flags-timeout", type=float, default=None, help="stop the first detect_flags after this many seconds"
+    )
+    parser.add_argument(
         "--server",
         default=os.environ.get("BENCH_DATABASE_SERVER", DEFAULT_SERVER),
         help="PostgreSQL server URL the bench databases are created on",
     )
     parser.add_argument("--database-url", default=None, help="one database for every scale (e.g. sqlite:///...)")
     parser.add_argument("--reuse", action="store_true", help="reuse a database that already has the synthetic data")
+    parser.add_argument("--saved", default="", help="comma-separated scales whose results of an earlier run are reused")
+    parser.add_argument("--prepare-only", action="store_true", help="build the databases (and flags), measure nothing")
     parser.add_argument("--drop", action="store_true", help="drop the bench databases afterwards")
     parser.add_argument("--output", default=None, help="results file (default bench/results.md; smoke: none)")
     parser.add_argument("--note", default=os.environ.get("BENCH_NOTE", ""), help="a line added to the report")
-    parser.add_argument("--report-database", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.requests = args.requests or (20 if args.smoke else 200)
     args.duration = args.duration or (3.0 if args.smoke else 20.0)
     args.subject_saves = args.subject_saves or (20 if args.smoke else 200)
+    args.call_budget = args.call_budget or (10.0 if args.smoke else 30.0)
+    args.flags_timeout = args.flags_timeout or (30.0 if args.smoke else 600.0)
     scales = [float(s) for s in (args.scales or ("0.01" if args.smoke else "0.1,1")).split(",")]
     output = args.output or (None if args.smoke else str(ROOT / "bench" / "results.md"))
 
     started = datetime.datetime.now(datetime.UTC)
     results: dict[float, dict] = {}
+    saved = {float(s) for s in args.saved.split(",") if s}
     for scale in scales:
         database_url = args.database_url or database_url_for(
             args.server, DATABASE_NAMES.get(scale, f"enlace_perf_s{str(scale).replace('.', '_')}")
         )
         print(f"== scale {scale:g} ==", flush=True)
-        prepared = prepare(database_url, scale, reuse=args.reuse)
-        measured = measure_in_process(database_url, requests=args.requests, subject_saves=args.subject_saves)
+        saved_file = _prepared_record(database_url).with_suffix(".results.json")
+        if scale in saved:
+            results[scale] = json.loads(saved_file.read_text())
+            print(f"  results of the run started {results[scale]['started']} reused", flush=True)
+            continue
+        scale_started = datetime.datetime.now(datetime.UTC)
+        prepared = prepare(database_url, scale, reuse=args.reuse, flags_timeout=args.flags_timeout)
+        if args.prepare_only:
+            print(f"  prepared: {prepared}", flush=True)
+            continue
+        measured = measure_in_process(
+            database_url, requests=args.requests, subject_saves=args.subject_saves, call_budget=args.call_budget
+        )
         measured["load"] = measure_load(
             database_url, measured["wrk"]["counterparts_path"], measured["wrk"]["token"], args.duration
         )
         measured.pop("wrk")
         measured["prepare"] = prepared
         measured["database"] = database_url
+        measured["database_kind"] = database_description(database_url)
+        measured["started"] = f"{scale_started:%Y-%m-%d %H:%M} UTC"
+        measured["load_average"] = " / ".join(f"{value:.1f}" for value in os.getloadavg())
         results[scale] = measured
+        saved_file.write_text(json.dumps(measured))
         if args.drop:
             drop_database(database_url)
+    if args.prepare_only:
+        return
     report = render(results, args, started)
     print()
     print(report)
@@ -662,6 +741,7 @@ if __name__ == "__main__":
         measure_parser.add_argument("_measure")
         measure_parser.add_argument("--requests", type=int, required=True)
         measure_parser.add_argument("--subject-saves", type=int, required=True)
+        measure_parser.add_argument("--call-budget", type=float, required=True)
         measure_parser.add_argument("--json", required=True)
         _measure_main(measure_parser.parse_args())
     else:
