@@ -101,13 +101,13 @@ def _agency_flags(user, agency: Agency) -> list:
     """The flags that concern the agency, as far as the viewer may see them (none for the public)."""
     if role_of(user) == Role.PUBLIC:
         return []
-    try:
-        from flags.selectors import flag_reason, flags_visible_to
-    except ImportError:  # the flags app has not landed its selectors yet
-        return []
-    flags = list(flags_visible_to(user).filter(agencies=agency).order_by("-id")[:20])
+    from flags.reasons import flag_reasons
+    from flags.selectors import flags_visible_to
+
+    flags = list(flags_visible_to(user).live().filter(agencies=agency).order_by("-opened_at", "-id")[:20])
+    reasons = flag_reasons(flags, user)
     for flag in flags:
-        flag.reason_text = flag_reason(flag, user)
+        flag.reason_text = reasons.get(flag.pk, "")
     return flags
 
 
@@ -272,7 +272,7 @@ def month_chart(per_month: list[dict]) -> dict:
     """Cases opened and closed per month, as paired vertical bars."""
     rows = per_month[-12:]
     top = max([max(r["opened"], r["closed"]) for r in rows] or [0]) or 1
-    height, slot = 160, 44
+    height, slot = 160, 60
     months = []
     for index, row in enumerate(rows):
         x = 40 + index * slot
@@ -281,12 +281,12 @@ def month_chart(per_month: list[dict]) -> dict:
         months.append(
             {
                 "label": row["month"],
-                "short": row["month"][2:],
+                "short": row["month"],
                 "opened": row["opened"],
                 "closed": row["closed"],
                 "x": x,
-                "x2": x + 16,
-                "label_x": x + 16,
+                "x2": x + 18,
+                "label_x": x + 17,
                 "opened_y": 10 + height - opened_h,
                 "opened_h": opened_h,
                 "closed_y": 10 + height - closed_h,

@@ -256,3 +256,13 @@ def test_no_page_loads_from_an_outside_host(catalog, liaison_us):
         for url in loads:
             assert url.startswith("/static/"), f"{path} loads {url}"
         assert "<script>" not in html and " style=" not in html and "onclick" not in html
+
+
+def test_agency_page_lists_the_flags_that_concern_it_for_its_officials(catalog, coordinator_mx, anonymous):
+    from flags.services import sync_all_flags
+
+    sync_all_flags()
+    html = signed_in(coordinator_mx).get("/agencies/mx-fgr/").content.decode()
+    assert "Flags that concern this agency" in html
+    assert "SEDENA" in html.split("Flags that concern this agency")[1]  # the overlap with SEDENA, in a sentence
+    assert "Flags that concern this agency" not in anonymous.get("/agencies/mx-fgr/").content.decode()
