@@ -32,14 +32,14 @@ def _fold(line: str) -> str:
 
 def contact_vcard(contact: Contact) -> str:
     agency = contact.agency
-    organization = agency.name + (f";{contact.office.name}" if contact.office_id else "")
     lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_escape(contact.name)}"]
     if contact.is_desk:
         lines.append(f"N:;;;;{_escape(contact.name)}")
     else:
         given, _space, family = contact.name.rpartition(" ")
         lines.append(f"N:{_escape(family)};{_escape(given)};;;")
-    lines.append("ORG:" + ";".join(_escape(part) for part in organization.split(";")))
+    units = [agency.name] + ([contact.office.name] if contact.office_id else [])
+    lines.append("ORG:" + ";".join(_escape(unit) for unit in units))
     if contact.title:
         lines.append(f"TITLE:{_escape(contact.title)}")
     if contact.email:
