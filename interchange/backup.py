@@ -156,16 +156,25 @@ def import_registry(directory: Path) -> dict[str, int]:
                     if item.m2m_data:
                         pending_m2m.append((item.object, item.m2m_data))
                     if len(objects) >= CHUNK:
-                        model._base_manager.bulk_create(objects)
+                        _insert_raw(model, objects)
                         objects = []
             if objects:
-                model._base_manager.bulk_create(objects)
+                _insert_raw(model, objects)
             loaded[entry["model"]] = entry["rows"]
         _load_m2m(pending_m2m)
         restored = [apps.get_model(entry["model"]) for entry in manifest["models"]]
         through = [f.remote_field.through for model in restored for f in model._meta.local_many_to_many]
         _reset_sequences(restored + [model for model in through if model._meta.auto_created])
     return loaded
+
+
+def _insert_raw(model: type[models.Model], objects: list[models.Model]) -> None:
+    """Insert rows exactly as stored. bulk_create() would stamp auto_now fields (created_at,
+    updated_at) with the current time; a raw insert, as loaddata does, keeps them."""
+    fields = model._meta.local_concrete_fields
+    size = max(1, connection.ops.bulk_batch_size(fields, objects))
+    for start in range(0, len(objects), size):
+        model._base_manager._insert(objects[start : start + size], fields=fields, raw=True)
 
 
 def _load_m2m(pending: list[tuple[models.Model, dict]]) -> None:

@@ -209,4 +209,3 @@ def attempt(delivery_id: int) -> WebhookDelivery | None:
 
 def new_secret() -> str:
     return uuid.uuid4().hex + uuid.uuid4().hex
-
