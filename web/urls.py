@@ -25,6 +25,6 @@ urlpatterns = [
     path("actions/", views_cases.action_list, name="actions"),
     path("actions/<int:pk>/", views_cases.action_detail, name="action"),
     path("flags/", views_cases.flag_list, name="flags"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

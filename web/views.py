@@ -4,7 +4,8 @@ coverage, open data and metrics. Cases, action items and flags are in views_case
 import csv
 import datetime
 
-from django.contrib.auth.views import redirect_to_login
+from django.conf import settings
+from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
@@ -28,6 +29,25 @@ PAGE_LIMIT = 50
 def may_see_contacts(user) -> bool:
     """Points of contact are personal data: signed-in officials with a role only."""
     return role_of(user) != Role.PUBLIC
+
+
+class SignInView(LoginView):
+    """Django's sign-in; an account's preferred language applies when the browser has not chosen one."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES and language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+            )
+        return response
 
 
 @require_GET

@@ -308,3 +308,17 @@ def test_metrics_are_public_aggregates(item, catalog, coordinator_us, anonymous,
     assert '<p class="kpi">1</p>' in public  # the restricted case's item is not counted
     mine = signed_in(coordinator_mx).get("/metrics/").content.decode()
     assert '<p class="kpi">2</p>' in mine and "Trace the rifles" not in mine
+
+
+def test_signing_in_applies_the_accounts_language_unless_the_browser_chose_one(catalog, coordinator_mx, anonymous):
+    coordinator_mx.language = "es"
+    coordinator_mx.set_password("correct-horse-battery-staple")
+    coordinator_mx.save()
+    credentials = {"username": "coordinator.mx", "password": "correct-horse-battery-staple"}
+    response = anonymous.post("/accounts/login/", credentials)
+    assert response.status_code == 302 and response.cookies["django_language"].value == "es"
+    assert '<html lang="es">' in anonymous.get("/cases/").content.decode()
+    chosen = signed_in(coordinator_mx)
+    chosen.logout()
+    chosen.cookies["django_language"] = "en"
+    assert "django_language" not in chosen.post("/accounts/login/", credentials).cookies
