@@ -12,18 +12,16 @@ import csv
 import datetime
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models, transaction
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate
+from registry.bulk import bulk_writes
 
 LOADER_REASON = "reference data"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -683,18 +681,6 @@ class _Writer:
             )
 
 
-def batched_recomputation() -> AbstractContextManager:
-    """The flags app, above the catalog, recomputes its flags on every catalog write; a bulk
-    load asks it to do so once at the end instead. Looked up by name, so that the catalog
-    never imports a higher app and works without it."""
-    if apps.is_installed("flags"):
-        try:
-            return import_string("flags.services.deferred_flag_sync")()
-        except ImportError:
-            pass
-    return nullcontext()
-
-
 def load_reference_data(
     *, data_dir: Path = DATA_DIR, force: bool = False, progress: Callable[[str], None] | None = None
 ) -> LoadReport:
@@ -713,7 +699,7 @@ def load_reference_data(
         for name in files:
             say(f"{name}: {writer.counts(name)}")
 
-    with transaction.atomic(), batched_recomputation():
+    with transaction.atomic(), bulk_writes():
         places = writer.jurisdictions()
         done("jurisdictions.csv", "ports_of_entry.csv")
         writer.borders(places)

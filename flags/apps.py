@@ -8,5 +8,8 @@ class FlagsConfig(AppConfig):
 
     def ready(self) -> None:
         from flags import receivers
+        from flags.services import deferred_flag_sync
+        from registry.bulk import register_bulk_deferrer
 
         receivers.connect()
+        register_bulk_deferrer(deferred_flag_sync)
