@@ -17,7 +17,6 @@ import json
 import logging
 import urllib.error
 import urllib.request
-import uuid
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -205,7 +204,3 @@ def attempt(delivery_id: int) -> WebhookDelivery | None:
     if delivery.status == WebhookDelivery.Status.PENDING:
         _schedule([delivery.pk], run_after=delivery.next_attempt_at)
     return delivery
-
-
-def new_secret() -> str:
-    return uuid.uuid4().hex + uuid.uuid4().hex

@@ -93,6 +93,13 @@ def endpoint(url, *, agency=None, events=("action_item.status_changed",), secret
     )
 
 
+@pytest.fixture(autouse=True)
+def worker_keeps_the_test_connection(monkeypatch):
+    # The worker closes stale connections between tasks; in-process, that would be the
+    # test's own (transactional) connection.
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
+
+
 def run_worker():
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
 
