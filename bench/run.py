@@ -610,11 +610,14 @@ def render(results: dict[float, dict], args, started: datetime.datetime) -> str:
         None if "generate_s" not in big["prepare"] or scales[-1] != 1 else big["prepare"]["generate_s"] <= 600,
     )
     table = [line(head), line(["---"] * width)] + [line(r) if r else line(["", ""]) for r in rows if r]
+    first_start = min(
+        [started.strftime("%Y-%m-%d %H:%M UTC")] + [r["started"] for r in results.values() if "started" in r]
+    )
     lines = [
         "# Enlace performance bench",
         "",
         f"Run of `bench/run.py` ({'smoke' if args.smoke else 'full'} mode), started "
-        f"{min([started.strftime('%Y-%m-%d %H:%M UTC')] + [r['started'] for r in results.values() if 'started' in r])}, scales {', '.join(f'{s:g}' for s in scales)}; "
+        f"{first_start}, scales {', '.join(f'{s:g}' for s in scales)}; "
         f"{args.requests} requests per in-process call (after warming), {args.duration:g} s per load test.",
         "",
         *machine_description(results[scales[-1]].get("database_kind", "?")),
