@@ -528,3 +528,22 @@ def test_no_anonymous_answer_carries_a_persons_email_or_phone(api):
             counterparts_seen += len(rows)
             assert all(row["contacts"] == [] for row in rows)
     assert counterparts_seen == 2
+
+
+@pytest.mark.parametrize(
+    ("filterset", "required"),
+    [
+        ("AgencyFilterSet", {"country", "level", "parent", "function", "jurisdiction", "q"}),
+        ("AgencyNameFilterSet", {"agency", "kind", "language", "q"}),
+        ("FunctionalAreaFilterSet", {"q"}),
+        ("JurisdictionFilterSet", {"kind", "parent", "borders", "q"}),
+        ("MandateFilterSet", {"agency", "function", "jurisdiction", "role", "q"}),
+        ("OfficeFilterSet", {"agency", "jurisdiction", "q"}),
+        ("ContactFilterSet", {"agency", "function", "language", "q"}),
+        ("CounterpartLinkFilterSet", {"agency", "function", "q"}),
+    ],
+)
+def test_every_filter_of_api_md_exists(filterset, required):
+    from agencies import filtersets
+
+    assert required <= set(getattr(filtersets, filterset).base_filters)
