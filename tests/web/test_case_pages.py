@@ -322,3 +322,27 @@ def test_signing_in_applies_the_accounts_language_unless_the_browser_chose_one(c
     chosen.logout()
     chosen.cookies["django_language"] = "en"
     assert "django_language" not in chosen.post("/accounts/login/", credentials).cookies
+
+
+def test_flag_queue_runs_a_constant_number_of_queries(catalog, coordinator_mx):
+    from flags.models import Flag
+    from flags.services import sync_all_flags
+    from tests.factories import FunctionalAreaFactory, MandateFactory
+
+    client = signed_in(coordinator_mx)
+
+    def count():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/flags/").status_code == 200
+        return len(context.captured_queries)
+
+    sync_all_flags()
+    count()  # warm the per-process caches
+    few = count()
+    for n in range(6):  # each function without a liaison contact raises a missing-contact flag
+        MandateFactory(
+            agency=catalog.fgr, function=FunctionalAreaFactory(slug=f"extra-{n}"), jurisdictions=[catalog.mx]
+        )
+    sync_all_flags()
+    assert Flag.objects.filter(kind="missing-contact", agencies=catalog.fgr).count() >= 6
+    assert count() == few
