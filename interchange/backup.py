@@ -40,6 +40,16 @@ class BackupError(Exception):
     pass
 
 
+class BundleEncoder(DjangoJSONEncoder):
+    """Times with all their microseconds: DjangoJSONEncoder keeps milliseconds only, and a
+    restore must give back exactly what was stored."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 def backed_up_models() -> list[type[models.Model]]:
     """Every model whose rows the bundle carries, in an order that loads without forward
     references where the schema allows it."""
@@ -81,7 +91,7 @@ def export_registry(directory: Path) -> dict:
                 for start in range(0, queryset.count(), CHUNK):
                     chunk = queryset[start : start + CHUNK]
                     for item in serializers.serialize("python", chunk, use_natural_foreign_keys=True):
-                        handle.write(json.dumps(item, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True))
+                        handle.write(json.dumps(item, cls=BundleEncoder, ensure_ascii=False, sort_keys=True))
                         handle.write("\n")
                         rows += 1
             entries.append({"model": label, "file": path.name, "rows": rows, "sha256": _sha256(path)})
