@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import tablib
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CWE-1236).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -90,7 +91,8 @@ def xlsx_bytes(dataset: tablib.Dataset) -> bytes:
     if dataset.headers:
         sheet.append(list(dataset.headers))
     for row in dataset:
-        sheet.append(list(row))
+        # Control characters cannot go into a worksheet; they are dropped rather than failing the export.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in row])
     workbook.properties.creator = "Enlace"
     workbook.properties.created = FIXED_TIMESTAMP
     workbook.properties.modified = FIXED_TIMESTAMP
