@@ -195,6 +195,9 @@ def prepare(database_url: str, scale: float, *, reuse: bool, flags_timeout: floa
         print(f"  reusing {database_url}", flush=True)
         manage(database_url, "migrate", "--no-input", "-v", "0")  # schema changes since it was built
         prepared = json.loads(record.read_text()) if record.exists() else {}
+        if "detect_flags_s" not in prepared:  # built by a run that stopped before its first detect_flags
+            prepared.update(_first_detect_flags(database_url, flags_timeout))
+            record.write_text(json.dumps(prepared))
         return {**prepared, "reused": True}
     print(f"  creating {database_url}", flush=True)
     recreate_database(database_url)
@@ -207,15 +210,19 @@ def prepare(database_url: str, scale: float, *, reuse: bool, flags_timeout: floa
     for line in output.splitlines():
         if "done in" in line or "written" in line:
             print("   " + line.strip(), flush=True)
+    prepared = {"reused": False, "generate_s": generate_s, **_first_detect_flags(database_url, flags_timeout)}
+    record.write_text(json.dumps(prepared))
+    return prepared
+
+
+def _first_detect_flags(database_url: str, flags_timeout: float) -> dict:
     print(f"  detect_flags (first full run, stopped after {flags_timeout:.0f} s)", flush=True)
     # Its own process: the time includes starting Django (a second or two).
     flags_s, output = manage(database_url, "detect_flags", debug=False, timeout=flags_timeout)
     for line in output.splitlines():
         if line.startswith("[") or line.startswith("Done"):
             print("   " + line.strip(), flush=True)
-    prepared = {"reused": False, "generate_s": generate_s, "detect_flags_s": flags_s, "flags_timeout": flags_timeout}
-    record.write_text(json.dumps(prepared))
-    return prepared
+    return {"detect_flags_s": flags_s, "flags_timeout": flags_timeout}
 
 
 # ---------------------------------------------------------------------------------------
