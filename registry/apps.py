@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,3 +12,14 @@ class RegistryConfig(AppConfig):
         from registry import audit_admin, security_events  # noqa: F401
 
         audit_admin.register()
+        # The role groups exist in every database, also after a test flush (post_migrate runs then).
+        post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="enlace-role-groups")
+
+
+def ensure_role_groups(sender, using="default", **kwargs) -> None:
+    from django.contrib.auth.models import Group
+
+    from registry.models import ROLE_ORDER
+
+    for role in ROLE_ORDER:
+        Group.objects.using(using).get_or_create(name=role.value)
