@@ -27,7 +27,7 @@ class FlagSerializer(serializers.ModelSerializer):
     reason = serializers.SerializerMethodField(help_text="Why the flag was raised, in the reader's language")
     concerns = serializers.SerializerMethodField(help_text="What the flag concerns, as far as the reader may know")
     status_note = serializers.CharField(source="last_note", read_only=True)
-    status_changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status_changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Flag
