@@ -218,7 +218,11 @@ def prepare(database_url: str, scale: float, *, reuse: bool, flags_timeout: floa
 def _first_detect_flags(database_url: str, flags_timeout: float) -> dict:
     print(f"  detect_flags (first full run, stopped after {flags_timeout:.0f} s)", flush=True)
     # Its own process: the time includes starting Django (a second or two).
-    flags_s, output = manage(database_url, "detect_flags", debug=False, timeout=flags_timeout)
+    try:
+        flags_s, output = manage(database_url, "detect_flags", debug=False, timeout=flags_timeout)
+    except SystemExit as failed:  # e.g. the database restarted under it: report, measure the rest
+        print(f"  detect_flags failed: {str(failed)[-300:]}", flush=True)
+        return {"detect_flags_s": None, "flags_timeout": flags_timeout}
     for line in output.splitlines():
         if line.startswith("[") or line.startswith("Done"):
             print("   " + line.strip(), flush=True)
