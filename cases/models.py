@@ -408,7 +408,7 @@ class CaseReadLog(models.Model):
         WEB = "web", _("Web")
         CALENDAR = "calendar", _("Calendar feed")
 
-    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="read_log")
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="read_log")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="case_reads"
     )

@@ -27,10 +27,14 @@ from tests.factories import UserFactory
 ROOT = Path(settings.BASE_DIR)
 ENGINE = settings.DATABASES["default"]["ENGINE"]
 CLUSTER = sorted(os.listdir("/etc/postgresql"))[-1] if os.path.isdir("/etc/postgresql") else ""
-pytestmark = pytest.mark.skipif(
-    "postgresql" not in ENGINE or not shutil.which("pg_ctlcluster") or os.geteuid() != 0 or not CLUSTER,
-    reason="needs the local PostgreSQL cluster (pg_ctlcluster, root); the SQLite run has no server to stop",
-)
+# Stopping PostgreSQL would break every other worker's tests: this runs alone (Makefile).
+pytestmark = [
+    pytest.mark.serial,
+    pytest.mark.skipif(
+        "postgresql" not in ENGINE or not shutil.which("pg_ctlcluster") or os.geteuid() != 0 or not CLUSTER,
+        reason="needs the local PostgreSQL cluster (pg_ctlcluster, root); the SQLite run has no server to stop",
+    ),
+]
 PG_ISREADY = shutil.which("pg_isready") or "/usr/bin/pg_isready"
 OUTAGE_SECONDS = 3.0
 RECOVERY_LIMIT_SECONDS = 10.0
