@@ -184,7 +184,9 @@ def has_synthetic_data(database_url: str) -> bool:
 
 
 def _prepared_record(database_url: str) -> Path:
-    return Path(tempfile.gettempdir()) / f"enlace-bench-{urlsplit(database_url).path.strip('/') or 'db'}.json"
+    # A PostgreSQL database's name, or an SQLite file's path made into one name.
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", urlsplit(database_url).path.strip("/")) or "db"
+    return Path(tempfile.gettempdir()) / f"enlace-bench-{name}.json"
 
 
 def prepare(database_url: str, scale: float, *, reuse: bool, flags_timeout: float) -> dict:
