@@ -54,7 +54,8 @@ migrate: install messages
 
 data: migrate
 	DJANGO_DEBUG=1 $(PY) manage.py load_reference_data
-	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	@# The demo's flag notifications would only scroll past: no e-mail while seeding.
+	DJANGO_DEBUG=1 DJANGO_EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend $(PY) manage.py seed_demo
 
 run: data
 	@echo "Enlace on http://$(HOST):$(PORT)/  (API docs: /api/v1/docs/, admin: /admin/, demo password: enlace-demo-2026)"
