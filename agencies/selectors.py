@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate
 from agencies.search import query_words
@@ -111,12 +111,6 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     if agency.country_id:
         # Binational and international bodies (no country) count as another country.
         others = others.exclude(country_id=agency.country_id)
-    mandates = list(
-        Mandate.objects.active()
-        .filter(function=function, agency__in=others)
-        .select_related("agency", "agency__country")
-        .prefetch_related("jurisdictions")
-    )
     links = CounterpartLink.objects.filter(function=function).filter(Q(agency_a=agency) | Q(agency_b=agency))
     linked = {b if a == agency.pk else a for a, b in links.values_list("agency_a_id", "agency_b_id")}
 
@@ -129,6 +123,22 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     if not own_places and agency.jurisdiction_id:
         own_places = {agency.jurisdiction_id}
     bordering, reaching = _places_across_the_border_of(own_places)
+
+    # Only mandates that can qualify leave the database: linked agencies, national mandates,
+    # and mandates over (or inside) a place across the border. The ranking below decides.
+    can_qualify = (
+        Q(agency__in=linked)
+        | Q(jurisdictions__id=F("agency__country_id"))
+        | Q(jurisdictions__id__in=reaching)
+    )
+    for place in bordering:
+        can_qualify |= Q(jurisdictions__lineage__contains=f"/{place}/")
+    qualifying = Mandate.objects.active().filter(can_qualify, function=function, agency__in=others)
+    mandates = list(
+        Mandate.objects.filter(pk__in=qualifying.values("pk"))
+        .select_related("agency", "agency__country")
+        .prefetch_related("jurisdictions")
+    )
 
     best: dict[int, Counterpart] = {}
 
