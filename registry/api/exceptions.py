@@ -1,9 +1,10 @@
 """One exception handler: model validation errors become 400s naming the field, database
-integrity errors become 400s instead of 500s, and a 401 is answered as such."""
+integrity errors and values the database cannot hold (a NUL byte, an integer out of range)
+become 400s instead of 500s, and a 401 is answered as such."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,15 @@ def exception_handler(exc, context):
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError(
             {"non_field_errors": [_("This would break a rule of the registry (a duplicate or a missing link).")]}
+        )
+    elif isinstance(exc, DataError):
+        # DRF's handler marks the request's transaction for rollback, so nothing is written.
+        exc = exceptions.ValidationError(
+            {
+                "non_field_errors": [
+                    _("A value in the request cannot be stored or searched (a NUL byte, or a number out of range).")
+                ]
+            }
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -46,3 +46,26 @@ def test_debug_off_without_secret_key_refuses_to_start():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "field"), [("/api/v1/agencies/?parent=us%00atf", "parent"), ("/api/v1/mandates/?agency=%00", "agency")]
+)
+def test_a_nul_byte_in_a_filter_is_a_400_naming_it(admin_api, path, field):
+    response = admin_api.get(path)
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_a_related_slug_is_a_400(admin_api):
+    from tests.factories import AgencyFactory
+
+    AgencyFactory(slug="us-atf")
+    response = admin_api.post(
+        "/api/v1/agency-names/",
+        {"agency": "us\x00atf", "name": "X", "language": "en", "kind": "alternate"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
