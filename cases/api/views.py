@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
@@ -79,6 +79,7 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
     def case_of(self, obj):
         return obj
 
+    @extend_schema(responses={405: OpenApiResponse(description="Cases are not deleted; close and archive them.")})
     def destroy(self, request, *args, **kwargs):
         self.get_object()
         return Response(
@@ -99,7 +100,7 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
 
     @extend_schema(methods=["get"], responses=serializers.ParticipantSerializer(many=True))
     @extend_schema(
-        methods=["post"], request=serializers.ParticipantSerializer, responses=serializers.ParticipantSerializer
+        methods=["post"], request=serializers.ParticipantSerializer, responses={201: serializers.ParticipantSerializer}
     )
     @action(
         detail=True,
@@ -136,7 +137,9 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["get"], responses=serializers.SubjectSerializer(many=True))
-    @extend_schema(methods=["post"], request=serializers.SubjectSerializer, responses=serializers.SubjectSerializer)
+    @extend_schema(
+        methods=["post"], request=serializers.SubjectSerializer, responses={201: serializers.SubjectSerializer}
+    )
     @action(
         detail=True,
         methods=["get", "post"],
@@ -207,6 +210,9 @@ class ActionItemViewSet(ReadLogMixin, RegistryViewSet):
     def case_of(self, obj):
         return obj.case
 
+    @extend_schema(
+        responses={405: OpenApiResponse(description="Action items are not deleted; cancel them with a reason.")}
+    )
     def destroy(self, request, *args, **kwargs):
         self.get_object()
         return Response(
@@ -216,7 +222,9 @@ class ActionItemViewSet(ReadLogMixin, RegistryViewSet):
 
     @extend_schema(methods=["get"], responses=serializers.ActionUpdateSerializer(many=True))
     @extend_schema(
-        methods=["post"], request=serializers.ActionUpdateSerializer, responses=serializers.ActionUpdateSerializer
+        methods=["post"],
+        request=serializers.ActionUpdateSerializer,
+        responses={201: serializers.ActionUpdateSerializer},
     )
     @action(
         detail=True, methods=["get", "post"], filterset_class=None, serializer_class=serializers.ActionUpdateSerializer
