@@ -32,7 +32,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
-    os.environ.update(app_environment(database_url_for(os.environ.get("BENCH_DATABASE_SERVER", DEFAULT_SERVER), args.database)))
+    server = os.environ.get("BENCH_DATABASE_SERVER", DEFAULT_SERVER)
+    os.environ.update(app_environment(database_url_for(server, args.database)))
 
     import django
 

@@ -4,10 +4,13 @@ which paths, and the timed writes. Imported by bench/run.py once Django is set u
 
 from __future__ import annotations
 
+import datetime
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count
+from django.utils import timezone
 
 from registry.models import Role
 
@@ -63,6 +66,12 @@ def pick_actors() -> dict:
 def token_for(user) -> str:
     from rest_framework.authtoken.models import Token
 
+    # Reuse a token with at least an hour to live: several probes may share one database,
+    # and replacing the token would sign the others out mid-run.
+    fresh_since = timezone.now() - datetime.timedelta(hours=max(0.0, settings.ENLACE_TOKEN_TTL_HOURS - 1))
+    token = Token.objects.filter(user=user, created__gte=fresh_since).first()
+    if token is not None:
+        return token.key
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user).key
 
