@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/v1/audit/export/", AuditExportView.as_view(), name="api-audit-export"),
     path("api/v1/", include("registry.api.urls")),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("accounts/mfa/", mfa.verify, name="mfa-verify"),
     path("accounts/mfa/enrol/", mfa.enrol, name="mfa-enrol"),
     path("", include("web.urls")),

@@ -1,10 +1,12 @@
-"""Operational endpoints: health and liveness."""
+"""Operational endpoints (health and liveness) and the language switch."""
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 
 
 @transaction.non_atomic_requests
@@ -27,3 +29,16 @@ def healthz(request):
 def livez(request):
     """Does no work: the framework's floor for load tests."""
     return JsonResponse({"status": "ok"})
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch (cookie), and for a signed-in user also the account's
+    preferred language, so the choice follows them to another browser or device."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

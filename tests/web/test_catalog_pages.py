@@ -84,6 +84,29 @@ def test_language_switch_sets_the_cookie_and_returns(catalog, anonymous):
     assert '<html lang="es">' in anonymous.get("/coverage/").content.decode()
 
 
+def test_a_signed_in_users_language_choice_follows_them_to_another_browser(catalog, liaison_us):
+    from django.test import Client
+
+    assert liaison_us.language == "en"
+    first = signed_in(liaison_us)
+    response = first.post("/i18n/setlang/", {"language": "es", "next": "/coverage/"})
+    assert response.status_code == 302 and response.cookies["django_language"].value == "es"
+    liaison_us.refresh_from_db()
+    assert liaison_us.language == "es"
+    # A fresh browser (no language cookie, English Accept-Language) gets Spanish after sign-in.
+    second = Client(headers={"accept-language": "en"})
+    second.post("/accounts/login/", {"username": liaison_us.username, "password": "correct-horse-battery-staple"})
+    assert '<html lang="es">' in second.get("/coverage/").content.decode()
+
+
+def test_an_unknown_language_changes_neither_cookie_nor_account(catalog, liaison_us):
+    client = signed_in(liaison_us)
+    response = client.post("/i18n/setlang/", {"language": "xx", "next": "/coverage/"})
+    assert response.status_code == 302 and "django_language" not in response.cookies
+    liaison_us.refresh_from_db()
+    assert liaison_us.language == "en"
+
+
 def test_search_by_former_acronym_finds_fgr(catalog, anonymous):
     html = anonymous.get("/search/?q=PGR").content.decode()
     assert 'href="/agencies/mx-fgr/"' in html
