@@ -1,9 +1,13 @@
 """Reads with rules: search, coverage by containment, and counterparts (SPEC §2)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.core.cache import cache
+from django.db.models import Case, ExpressionWrapper, F, IntegerField, Min, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 
+from agencies.cache import catalog_cache_key
 from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate
 from agencies.search import query_words
 
@@ -98,19 +102,70 @@ class Counterpart:
     contacts: list[Contact] = field(default_factory=list)
 
 
-BASIS_ORDER = {"link": 0, "national": 1, "border": 2}
-ROLE_ORDER = {Mandate.Role.PRIMARY: 0, Mandate.Role.SUPPORTING: 1, None: 2}
+BASES = ["link", "national", "border"]
+ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, None]
+COUNTERPARTS_CACHE_SECONDS = 60
+# Each counterpart comes with its best few liaisons for the function (active first, most
+# recently verified first); the agency page lists them all.
+CONTACTS_PER_COUNTERPART = 3
 
 
-def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts: bool) -> list[Counterpart]:
+class RankedCounterparts(Sequence):
+    """The ranked counterparts, read a slice at a time: the ranking itself is a list of
+    (agency id, basis, role) codes; the agencies of a slice, and their contacts, are read
+    when the slice is asked for (two or three queries whatever its length), so a page of
+    the API costs the same whether the agency has ten counterparts or ten thousand."""
+
+    def __init__(self, ranking: list[tuple[int, int, int]], function: FunctionalArea, *, with_contacts: bool):
+        self.ranking = ranking
+        self.function = function
+        self.with_contacts = with_contacts
+
+    def __len__(self) -> int:
+        return len(self.ranking)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._load(self.ranking[index])
+        return self._load([self.ranking[index]])[0]
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def _load(self, rows: list[tuple[int, int, int]]) -> list[Counterpart]:
+        if not rows:
+            return []
+        agencies = Agency.objects.select_related("country").in_bulk([agency_id for agency_id, _b, _r in rows])
+        found = [
+            Counterpart(agencies[agency_id], BASES[basis], ROLES[role])
+            for agency_id, basis, role in rows
+            if agency_id in agencies
+        ]
+        if self.with_contacts:
+            _attach_liaison_contacts(found, self.function)
+        return found
+
+
+def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts: bool) -> RankedCounterparts:
     """The agencies of other countries that hold an active mandate for the function, ranked
     (SPEC §2): explicit links, then national mandates (primary before supporting), then
     mandates over a jurisdiction bordering one the agency covers. Within a basis: primary
-    before supporting, federal before other levels, then by name. A fixed number of queries."""
-    others = Agency.objects.filter(active=True).exclude(pk=agency.pk)
-    if agency.country_id:
-        # Binational and international bodies (no country) count as another country.
-        others = others.exclude(country_id=agency.country_id)
+    before supporting, federal before other levels, then by name.
+
+    The ranking is computed in SQL (one row per counterpart, ids and codes only) and kept
+    in the cache for a minute under the catalog's version, which every catalog write
+    changes (agencies/cache.py): a write is visible at once."""
+    key = catalog_cache_key("counterparts", agency.pk, function.pk)
+    ranking = cache.get(key)
+    if ranking is None:
+        ranking = _rank_counterparts(agency, function)
+        cache.set(key, ranking, COUNTERPARTS_CACHE_SECONDS)
+    return RankedCounterparts(ranking, function, with_contacts=with_contacts)
+
+
+def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[int, int, int]]:
+    """(agency id, basis code, role code) of every counterpart, in rank order. Five queries
+    (six when a linked agency records no mandate for the function)."""
     links = CounterpartLink.objects.filter(function=function).filter(Q(agency_a=agency) | Q(agency_b=agency))
     linked = {b if a == agency.pk else a for a, b in links.values_list("agency_a_id", "agency_b_id")}
 
@@ -122,75 +177,56 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     )
     if not own_places and agency.jurisdiction_id:
         own_places = {agency.jurisdiction_id}
-    bordering, reaching = _places_across_the_border_of(own_places)
+    across = _places_across_the_border_of(own_places)
 
-    # Only mandates that can qualify leave the database: linked agencies, national mandates,
-    # and mandates over (or inside) a place across the border. The ranking below decides.
-    can_qualify = (
-        Q(agency__in=linked)
-        | Q(jurisdictions__id=F("agency__country_id"))
-        | Q(jurisdictions__id__in=reaching)
+    # One row per (mandate, place) that can qualify; the best (basis, role) of each agency wins.
+    mandates = Mandate.objects.active().filter(function=function).exclude(agency=agency)
+    if agency.country_id:
+        # Binational and international bodies (no country) count as another country.
+        mandates = mandates.exclude(agency__country_id=agency.country_id)
+    mandates = mandates.filter(
+        Q(agency__in=linked) | Q(jurisdictions__id=F("agency__country_id")) | Q(jurisdictions__id__in=across)
     )
-    for place in bordering:
-        can_qualify |= Q(jurisdictions__lineage__contains=f"/{place}/")
-    qualifying = Mandate.objects.active().filter(can_qualify, function=function, agency__in=others)
-    mandates = list(
-        Mandate.objects.filter(pk__in=qualifying.values("pk"))
-        .select_related("agency", "agency__country")
-        .prefetch_related("jurisdictions")
+    basis = Case(
+        When(agency__in=linked, then=Value(0)),
+        When(jurisdictions__id=F("agency__country_id"), then=Value(1)),
+        default=Value(2),
     )
-
-    best: dict[int, Counterpart] = {}
-
-    def offer(candidate: Counterpart) -> None:
-        current = best.get(candidate.agency.pk)
-        key = (BASIS_ORDER[candidate.basis], ROLE_ORDER[candidate.role])
-        if current is None or key < (BASIS_ORDER[current.basis], ROLE_ORDER[current.role]):
-            best[candidate.agency.pk] = candidate
-
-    for mandate in mandates:
-        other = mandate.agency
-        places = {j.pk for j in mandate.jurisdictions.all()}
-        if other.pk in linked:
-            offer(Counterpart(other, "link", mandate.role))
-        elif other.country_id and other.country_id in places:
-            offer(Counterpart(other, "national", mandate.role))
-        elif places & reaching or any(set(j.ancestor_ids()) & bordering for j in mandate.jurisdictions.all()):
-            offer(Counterpart(other, "border", mandate.role))
-    missing_links = linked - set(best)
+    role = Case(When(role=Mandate.Role.PRIMARY, then=Value(0)), default=Value(1))
+    rows = (
+        mandates.order_by()
+        .values("agency_id", "agency__level", "agency__name")
+        .annotate(best=Min(ExpressionWrapper(basis * 2 + role, output_field=IntegerField())))
+        .values_list("agency_id", "best", "agency__level", "agency__name")
+    )
+    ranked = [(agency_id, best // 2, best % 2, level, name) for agency_id, best, level, name in rows]
+    missing_links = linked - {row[0] for row in ranked}
     if missing_links:
         # A documented pairing counts even where the partner records no mandate for the function.
-        for other in others.filter(pk__in=missing_links).select_related("country"):
-            offer(Counterpart(other, "link", None))
-    ranked = sorted(
-        best.values(),
-        key=lambda c: (
-            BASIS_ORDER[c.basis],
-            ROLE_ORDER[c.role],
-            c.agency.level != Agency.Level.FEDERAL,
-            c.agency.name,
-        ),
-    )
-    if with_contacts and ranked:
-        _attach_liaison_contacts(ranked, function)
-    return ranked
+        others = Agency.objects.filter(active=True, pk__in=missing_links).exclude(pk=agency.pk)
+        if agency.country_id:
+            others = others.exclude(country_id=agency.country_id)
+        ranked += [(pk, 0, 2, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
+    ranked.sort(key=lambda row: (row[1], row[2], row[3] != Agency.Level.FEDERAL, row[4]))
+    return [(agency_id, basis, role) for agency_id, basis, role, _level, _name in ranked]
 
 
-def _places_across_the_border_of(place_ids: set[int]) -> tuple[set[int], set[int]]:
-    """The places across the line from the given ones (or from anything they contain), and
-    those places together with every place containing them. A mandate reaches the border
-    when it is over one of the second set or inside one of the first. One query."""
+def _places_across_the_border_of(place_ids: set[int]) -> set[int]:
+    """The places a mandate may cover to reach across the line from the given ones (or from
+    anything they contain): each bordering place, every place containing it and every
+    place inside it. Two queries over the jurisdictions (a table of a few thousand rows)."""
     if not place_ids:
-        return set(), set()
+        return set()
     covered = jurisdictions_within(list(place_ids))
     rows = Jurisdiction.objects.filter(borders__in=covered).values_list("pk", "lineage").distinct()
     bordering: set[int] = set()
     reaching: set[int] = set()
     for pk, lineage in rows:
         bordering.add(pk)
-        reaching.add(pk)
         reaching.update(int(part) for part in lineage.strip("/").split("/") if part)
-    return bordering, reaching
+    if bordering:
+        reaching.update(jurisdictions_within(list(bordering)).values_list("pk", flat=True))
+    return reaching
 
 
 def liaison_contacts(function: FunctionalArea) -> QuerySet:
@@ -205,8 +241,25 @@ def liaison_contacts(function: FunctionalArea) -> QuerySet:
 
 
 def _attach_liaison_contacts(ranked: list[Counterpart], function: FunctionalArea) -> None:
+    """The first few liaison contacts of each counterpart (their order: liaison_contacts),
+    cut in SQL: an agency's dozens of field liaisons do not make a page heavier."""
+    first = Window(
+        RowNumber(),
+        partition_by=F("agency_id"),
+        order_by=[F("active").desc(), F("verified_on").desc(nulls_last=True), F("name").asc()],
+    )
+    contacts = (
+        liaison_contacts(function)
+        .select_related(None)
+        .select_related("office")
+        .filter(agency_id__in=[c.agency.pk for c in ranked])
+        .annotate(place=first)
+        .filter(place__lte=CONTACTS_PER_COUNTERPART)
+    )
     by_agency: dict[int, list[Contact]] = {}
-    for contact in liaison_contacts(function).filter(agency_id__in=[c.agency.pk for c in ranked]):
+    for contact in contacts:
         by_agency.setdefault(contact.agency_id, []).append(contact)
     for counterpart in ranked:
         counterpart.contacts = by_agency.get(counterpart.agency.pk, [])
+        for contact in counterpart.contacts:
+            contact.agency = counterpart.agency

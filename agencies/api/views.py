@@ -1,6 +1,11 @@
 """Catalog API: thin viewsets (queryset, serializer, filterset, permission) plus the
 counterparts action."""
 
+import hashlib
+from collections.abc import Sequence
+
+from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 
 from agencies import filtersets, selectors
 from agencies.api import serializers
+from agencies.cache import catalog_cache_key
 from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
 from registry.api.permissions import PublicReadAdminWrite, SignedInReadAdminWrite
 from registry.api.viewsets import RegistryViewSet
@@ -46,6 +52,8 @@ class AgencyViewSet(RegistryViewSet):
         queryset = super().get_queryset()
         if self.is_brief():
             return Agency.objects.select_related("country")
+        if self.action == "counterparts":
+            return Agency.objects.all()  # the ranking reads only the agency's own columns
         return queryset
 
     @extend_schema(
@@ -56,9 +64,32 @@ class AgencyViewSet(RegistryViewSet):
     def counterparts(self, request, slug=None):
         """The ranked counterparts of this agency for a function, with liaison contacts for
         signed-in users. Paginated like every list; the ranking is computed in a fixed
-        number of queries and the page is cut from it."""
-        agency = self.get_object()
+        number of queries and the page is cut from it. The page as served (rows in the
+        request's language) is kept for a minute under the catalog's version
+        (agencies/cache.py), so a catalog write is visible at once; a page served from the
+        cache reads neither the agency nor the function."""
         function_slug = request.query_params.get("function", "")
+        with_contacts = role_of(request.user) != Role.PUBLIC
+        paginator = self.paginator
+        asked = hashlib.sha256(f"{slug}\n{function_slug}".encode()).hexdigest()[:32]
+        key = catalog_cache_key(
+            "counterparts-page",
+            asked,
+            int(with_contacts),
+            get_language(),
+            paginator.get_offset(request),
+            paginator.get_limit(request),
+        )
+        cached = cache.get(key)
+        if cached is None:
+            cached = self._counterparts_page(function_slug, with_contacts)
+            cache.set(key, cached, selectors.COUNTERPARTS_CACHE_SECONDS)
+        else:
+            self.paginate_queryset(CachedPage(*cached))
+        return self.get_paginated_response(cached[1])
+
+    def _counterparts_page(self, function_slug: str, with_contacts: bool) -> tuple[int, list]:
+        agency = self.get_object()
         if not function_slug:
             raise ValidationError({"function": [_("Give the slug of a functional area, e.g. firearms-tracing.")]})
         function = FunctionalArea.objects.filter(slug=function_slug).first()
@@ -66,12 +97,25 @@ class AgencyViewSet(RegistryViewSet):
             raise ValidationError(
                 {"function": [_("Unknown functional area “%(slug)s”.") % {"slug": function_slug[:80]}]}
             )
-        ranked = selectors.counterparts_for(
-            agency=agency, function=function, with_contacts=role_of(request.user) != Role.PUBLIC
-        )
+        ranked = selectors.counterparts_for(agency=agency, function=function, with_contacts=with_contacts)
         page = self.paginate_queryset(ranked)
-        data = serializers.CounterpartSerializer(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
+        rows = serializers.CounterpartSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.paginator.count, list(rows)
+
+
+class CachedPage(Sequence):
+    """A page served from the cache, shaped for the paginator: as long as the whole ranking,
+    and any slice of it is the page's serialized rows."""
+
+    def __init__(self, count: int, rows: list):
+        self.count_ = count
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return self.count_
+
+    def __getitem__(self, index):
+        return self.rows
 
 
 class AgencyNameViewSet(RegistryViewSet):

@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from agencies import selectors
+from agencies.cache import bump_catalog_version
 from agencies.models import Agency, Jurisdiction, Mandate
 from tests.factories import (
     AgencyFactory,
@@ -178,9 +179,69 @@ def test_counterparts_cost_the_same_queries_for_5_and_100(world, tracing, liaiso
         ContactFactory(agency=agency, functions=[tracing])
         ContactFactory(agency=agency, functions=[tracing], active=False)
     url = "/api/v1/agencies/us-atf/counterparts/"
-    small, small_count = count_queries(lambda: liaison_api.get(url, {"function": "firearms-tracing", "limit": 5}))
-    large, large_count = count_queries(lambda: liaison_api.get(url, {"function": "firearms-tracing", "limit": 100}))
+
+    def cold(limit):
+        bump_catalog_version()  # rank again: the cost of a first call
+        return count_queries(lambda: liaison_api.get(url, {"function": "firearms-tracing", "limit": limit}))
+
+    small, small_count = cold(5)
+    large, large_count = cold(100)
     assert len(small.json()["results"]) == 5
     assert len(large.json()["results"]) == 6
     assert all(len(row["contacts"]) == 2 for row in large.json()["results"])
     assert small_count == large_count
+    _warm, warm_count = count_queries(lambda: liaison_api.get(url, {"function": "firearms-tracing", "limit": 100}))
+    assert warm_count < large_count  # the ranking came from the cache
+
+
+def test_counterparts_cost_the_same_queries_whatever_the_size_of_the_catalog(
+    world, places, tracing, liaison_api, count_queries
+):
+    url = "/api/v1/agencies/us-atf/counterparts/"
+
+    def add_agencies(count):
+        for n in range(count):
+            state = mx_agency(f"mx-extra-{count}-{n}", name=f"Extra {n}", level=Agency.Level.STATE)
+            MandateFactory(agency=state, function=tracing, jurisdictions=[places["MX-CHH" if n % 2 else "MX-SON"]])
+            MandateFactory(agency=state, function=tracing, jurisdictions=[places["MX"]], role=Mandate.Role.SUPPORTING)
+            ContactFactory(agency=state, functions=[tracing])
+            ContactFactory(agency=state, functions=[tracing])
+
+    def call():
+        bump_catalog_version()
+        return count_queries(lambda: liaison_api.get(url, {"function": "firearms-tracing", "limit": 1000}))
+
+    add_agencies(3)
+    small, small_count = call()
+    add_agencies(40)
+    large, large_count = call()
+    assert small.json()["count"] == 9
+    assert large.json()["count"] == 49
+    assert sum(len(row["contacts"]) for row in large.json()["results"]) == 86
+    assert small_count == large_count
+
+
+def test_a_catalog_write_is_visible_at_once_through_the_cache(world, places, tracing, liaison_api):
+    url = "/api/v1/agencies/us-atf/counterparts/"
+
+    def slugs():
+        rows = liaison_api.get(url, {"function": "firearms-tracing"}).json()["results"]
+        return [(row["agency"]["slug"], row["basis"], [c["name"] for c in row["contacts"]]) for row in rows]
+
+    before = slugs()
+    assert slugs() == before  # served from the cache
+    jalisco = world["mx-jal-fge"]
+    places["MX-JAL"].borders.add(places["US-AZ"])  # a border drawn: Jalisco now reaches across it
+    assert ("mx-jal-fge", "border", []) in slugs()
+    world["mx-gn"].active = False  # an agency closed
+    world["mx-gn"].save()
+    assert "mx-gn" not in [slug for slug, _basis, _contacts in slugs()]
+    contact = ContactFactory(agency=jalisco, name="New liaison", functions=[tracing])
+    assert ("mx-jal-fge", "border", ["New liaison"]) in slugs()
+    contact.blocked_at = datetime.datetime.now(datetime.UTC)  # a personal-data block hides it everywhere
+    contact.save()
+    assert ("mx-jal-fge", "border", []) in slugs()
+    Mandate.objects.filter(agency=world["mx-fgr"]).delete()
+    assert "mx-fgr" not in [slug for slug, _basis, _contacts in slugs()]
+    CounterpartLinkFactory(agency_a=world["us-atf"], agency_b=jalisco, function=tracing)
+    assert slugs()[0][:2] == ("mx-jal-fge", "link")
