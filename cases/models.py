@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -83,6 +83,12 @@ class Case(TrackedModel):
                 name="case_closed_after_opened",
             ),
         ]
+        indexes = [
+            # The lists' order (a page is the first rows of this index that the user may see).
+            models.Index(F("opened_on").desc(), F("id").desc(), name="case_opened_order"),
+            # The metrics' check for changes (MAX over an index).
+            models.Index(fields=["updated_at"], name="case_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -152,7 +158,10 @@ class CaseParticipant(TrackedModel):
             models.UniqueConstraint(fields=["case", "agency"], name="caseparticipant_one_per_agency"),
             models.UniqueConstraint(fields=["case"], condition=Q(role="lead"), name="caseparticipant_one_lead"),
         ]
-        indexes = [models.Index(fields=["agency", "case"], name="caseparticipant_agency_case")]
+        indexes = [
+            models.Index(fields=["agency", "case"], name="caseparticipant_agency_case"),
+            models.Index(fields=["updated_at"], name="caseparticipant_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case.reference} · {self.agency} ({self.get_role_display()})"
@@ -349,7 +358,22 @@ class ActionItem(TrackedModel):
                 name="actionitem_done_has_completed_at",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "status"], name="actionitem_owner_status")]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="actionitem_owner_status"),
+            # An agency's open items by due date: its overdue list, in the list's order.
+            models.Index(
+                "owner",
+                F("due_date").asc(nulls_last=True),
+                "id",
+                condition=~Q(status__in=["done", "cancelled"]),
+                name="actionitem_owner_open_due",
+            ),
+            # The lists' order.
+            models.Index(F("due_date").asc(nulls_last=True), "id", name="actionitem_due_order"),
+            models.Index(fields=["priority"], name="actionitem_priority"),
+            # The metrics' check for changes (MAX over an index).
+            models.Index(fields=["updated_at"], name="actionitem_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -6,23 +6,26 @@ same rows and a restricted case never leaks through a total.
 """
 
 import datetime
+import hashlib
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseReadLog, CaseSubject
+from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseReadLog, CaseSubject, Theme
 from registry.models import Role, role_of
-
-
-def _participates(user, case_ref: str) -> Exists:
-    return Exists(CaseParticipant.objects.filter(case_id=OuterRef(case_ref), agency_id=user.agency_id))
 
 
 def case_visibility(user, prefix: str = "") -> Q | None:
     """The condition on a case (reached through `prefix`, e.g. "case__") under which the user
-    may see it; None means everything, Q(pk__in=[]) nothing."""
+    may see it; None means everything, Q(pk__in=[]) nothing.
+
+    Written as `sensitivity = 'public' OR id IN (the agency's cases)`: the agency's cases come
+    from the (agency, case) index once, and the list can walk the index of its ordering, where
+    a correlated EXISTS per row forced a scan and a count of every case."""
     role = role_of(user)
     if role == Role.ADMIN_STAFF:
         return None
@@ -31,7 +34,8 @@ def case_visibility(user, prefix: str = "") -> Q | None:
     public = Q(**{f"{prefix}sensitivity": Case.Sensitivity.PUBLIC})
     if user.agency_id is None:
         return public
-    return public | Q(_participates(user, f"{prefix}pk" if prefix else "pk"))
+    own_cases = CaseParticipant.objects.filter(agency_id=user.agency_id).values("case_id")
+    return public | Q(**{f"{prefix}pk__in": own_cases})
 
 
 def cases_visible_to(user) -> QuerySet:
@@ -74,6 +78,27 @@ def action_updates_visible_to(user) -> QuerySet:
     return ActionUpdate.objects.filter(item__in=action_items_visible_to(user).values("pk"))
 
 
+def suggested_participants(case: Case, limit: int = 20) -> list:
+    """A short list of agencies to suggest when adding a participant to the case: the active
+    agencies that most often work cases with its lead agency and do not take part yet
+    (one query, bounded whatever the size of the catalog)."""
+    from agencies.models import Agency
+
+    partners = (
+        CaseParticipant.objects.filter(
+            case_id__in=CaseParticipant.objects.filter(agency_id=case.lead_agency_id).values("case_id"),
+            agency__active=True,
+        )
+        .exclude(agency_id__in=CaseParticipant.objects.filter(case_id=case.pk).values("agency_id"))
+        .order_by()
+        .values("agency_id")
+        .annotate(cases=Count("id"))
+        .order_by("-cases", "agency_id")
+        .values("agency_id")[:limit]
+    )
+    return list(Agency.objects.filter(pk__in=partners).order_by("acronym", "name"))
+
+
 def with_overdue(queryset: QuerySet, on: datetime.date | None = None) -> QuerySet:
     """Filter to overdue items: past due and neither done nor cancelled."""
     return queryset.filter(ActionItem.objects.overdue_condition(on))
@@ -99,67 +124,139 @@ def record_case_reads(*, case_ids: Iterable[int | None], user, via: str) -> int:
     return len(ids)
 
 
+class _Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5): the median computed by the database."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+METRICS_CACHE_SECONDS = 60
+OWNERS_SHOWN = 100
+
+
+def _metrics_audience(user) -> str:
+    """Users who count the same rows share figures: admin staff, one agency's users, or the
+    public view (anonymous users, and signed-in users without an agency, who see public cases)."""
+    role = role_of(user)
+    if role == Role.ADMIN_STAFF:
+        return "all"
+    if role == Role.PUBLIC or user.agency_id is None:
+        return "public"
+    return f"agency-{user.agency_id}"
+
+
+def _metrics_fingerprint() -> str:
+    """What the figures were computed from: the last change and the last id of items, cases and
+    participants (every save moves `updated_at`; a participant removed touches its case). Each
+    is a MAX over an index, so the check costs one cheap query."""
+    parts = []
+    for model in (ActionItem, Case, CaseParticipant):
+        table = connection.ops.quote_name(model._meta.db_table)
+        # Table names from the models' own options, no input: safe to format in.
+        parts.append(f"(SELECT MAX(updated_at) FROM {table}), (SELECT MAX(id) FROM {table})")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        state = "|".join(str(value) for value in cursor.fetchone())
+    return hashlib.blake2b(state.encode(), digest_size=12).hexdigest()
+
+
 def metrics_for(user, *, today: datetime.date | None = None) -> dict:
     """Aggregates over what the user may count (anonymous: public cases and case-less
-    commitments). Each figure is one SQL aggregate; no titles, no names."""
-    today = today or timezone.localdate()
-    items = action_items_counted_for(user)
-    cases = cases_counted_for(user)
+    commitments); no titles, no names.
 
-    def grouped(field: str) -> list[dict]:
-        rows = items.order_by().values(key=F(field)).annotate(count=Count("pk")).order_by("key")
-        return [{"key": row["key"] or "", "count": row["count"]} for row in rows]
+    Computing them reads every countable item (hundreds of milliseconds at national scale), so
+    they are kept per audience for at most METRICS_CACHE_SECONDS, and recomputed at once
+    when an item, a case or a participant has changed since (see _metrics_fingerprint). Writes
+    that bypass save() (bulk loads) show within a minute."""
+    today = today or timezone.localdate()
+    key = f"cases:metrics:{_metrics_audience(user)}:{today.isoformat()}:{_metrics_fingerprint()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute_metrics(user, today=today)
+        cache.set(key, figures, METRICS_CACHE_SECONDS)
+    return figures
+
+
+def _median_days_in_python(items: QuerySet, done: Q) -> float | None:
+    """The median days to complete where the database has no percentile_cont (SQLite)."""
+    durations = sorted(
+        (completed - created).total_seconds() / 86400
+        for created, completed in items.filter(done).values_list("created_at", "completed_at")
+    )
+    if not durations:
+        return None
+    middle = len(durations) // 2
+    median = durations[middle] if len(durations) % 2 else (durations[middle - 1] + durations[middle]) / 2
+    return round(median, 1)
+
+
+def compute_metrics(user, *, today: datetime.date | None = None) -> dict:
+    """The figures of metrics_for, from the database: one aggregate with FILTER clauses for
+    the totals, the statuses, the themes and (on PostgreSQL) the median; one GROUP BY each for owners (the OWNERS_SHOWN
+    busiest) and countries; one for cases opened and closed per month."""
+    today = today or timezone.localdate()
+    items = action_items_counted_for(user).order_by()
+    cases = cases_counted_for(user).order_by()
 
     done = Q(status=ActionItem.Status.DONE)
+    completed = done & Q(completed_at__isnull=False)
+    median = {}
+    if connection.vendor == "postgresql":
+        duration = F("completed_at") - F("created_at")
+        median = {"median": _Median(duration, filter=completed, output_field=DurationField())}
+    statuses = {
+        f"status_{n}": (value, Count("pk", filter=Q(status=value))) for n, value in enumerate(ActionItem.Status.values)
+    }
+    themes = {f"theme_{n}": (value, Count("pk", filter=Q(theme=value))) for n, value in enumerate(["", *Theme.values])}
     totals = items.aggregate(
         total=Count("pk"),
         overdue=Count("pk", filter=ActionItem.objects.overdue_condition(today)),
         done=Count("pk", filter=done),
         done_with_due=Count("pk", filter=done & Q(due_date__isnull=False)),
         done_on_time=Count("pk", filter=done & Q(due_date__isnull=False, completed_at__date__lte=F("due_date"))),
+        **{alias: count for alias, (_value, count) in statuses.items()},
+        **{alias: count for alias, (_value, count) in themes.items()},
+        **median,
     )
-    # The median of days to complete: one query fetching the completed items' open and close
-    # times, middle taken in Python (PostgreSQL's percentile_cont has no SQLite equivalent).
-    durations = sorted(
-        (completed - created).total_seconds() / 86400
-        for created, completed in items.filter(done, completed_at__isnull=False)
-        .order_by()
-        .values_list("created_at", "completed_at")
-    )
-    median = None
-    if durations:
-        middle = len(durations) // 2
-        median = durations[middle] if len(durations) % 2 else (durations[middle - 1] + durations[middle]) / 2
-        median = round(median, 1)
 
-    opened = (
-        cases.order_by()
-        .annotate(month=TruncMonth("opened_on"))
-        .values("month")
+    def counted(pairs: dict) -> list[dict]:
+        rows = [{"key": value, "count": totals[alias]} for alias, (value, _count) in pairs.items() if totals[alias]]
+        return sorted(rows, key=lambda row: row["key"])
+
+    by_owner = [
+        {"key": row["key"] or "", "count": row["count"]}
+        for row in items.values(key=F("owner__slug"))
         .annotate(count=Count("pk"))
-        .order_by("month")
-    )
+        .order_by("-count", "key")[:OWNERS_SHOWN]
+    ]
+    by_country = [
+        {"key": row["key"] or "", "count": row["count"]}
+        for row in items.values(key=F("owner__country__code")).annotate(count=Count("pk")).order_by("key")
+    ]
+    if median:
+        median = None if totals["median"] is None else round(totals["median"].total_seconds() / 86400, 1)
+    else:
+        median = _median_days_in_python(items, completed)
+
+    opened = cases.annotate(month=TruncMonth("opened_on"), kind=Value("opened")).values("kind", "month")
     closed = (
         cases.filter(closed_on__isnull=False)
-        .order_by()
-        .annotate(month=TruncMonth("closed_on"))
-        .values("month")
-        .annotate(count=Count("pk"))
-        .order_by("month")
+        .annotate(month=TruncMonth("closed_on"), kind=Value("closed"))
+        .values("kind", "month")
     )
     months: dict[str, dict] = {}
-    for row in opened:
-        months.setdefault(row["month"].strftime("%Y-%m"), {"opened": 0, "closed": 0})["opened"] = row["count"]
-    for row in closed:
-        months.setdefault(row["month"].strftime("%Y-%m"), {"opened": 0, "closed": 0})["closed"] = row["count"]
+    for row in opened.annotate(count=Count("pk")).union(closed.annotate(count=Count("pk")), all=True):
+        months.setdefault(row["month"].strftime("%Y-%m"), {"opened": 0, "closed": 0})[row["kind"]] = row["count"]
 
     return {
         "action_items": {
             "total": totals["total"],
-            "by_status": grouped("status"),
-            "by_owner": grouped("owner__slug"),
-            "by_country": grouped("owner__country__code"),
-            "by_theme": grouped("theme"),
+            "by_status": counted(statuses),
+            "by_owner": by_owner,
+            "by_country": by_country,
+            "by_theme": counted(themes),
             "overdue": totals["overdue"],
             "done": totals["done"],
             "on_time_completion_rate": (

@@ -47,6 +47,7 @@ class CounterpartFinderForm(forms.Form):
 # ---------------------------------------------------------------- cases and action items
 
 from django.core.exceptions import ValidationError  # noqa: E402
+from django.db.models import Q  # noqa: E402
 
 from agencies.models import Jurisdiction  # noqa: E402
 from cases.models import ActionItem, Case, CaseParticipant, CaseSubject, Theme  # noqa: E402
@@ -144,13 +145,83 @@ class CaseEditForm(StaleCheckMixin):
     )
 
 
+class AgencyInput(forms.TextInput):
+    """A text input for an agency's slug or acronym, with a short <datalist> of suggestions;
+    enlace.js fills the list from the agency search as the user types."""
+
+    template_name = "web/widgets/agency_input.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "off", "spellcheck": "false", "data-agency-search": "", **(attrs or {})})
+        self.suggestions: list[tuple[str, str]] = []
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        list_id = f"{context['widget']['attrs'].get('id') or name}_suggestions"
+        context["widget"]["attrs"]["list"] = list_id
+        context["widget"]["list_id"] = list_id
+        context["widget"]["suggestions"] = self.suggestions
+        return context
+
+
+class AgencyReferenceField(forms.CharField):
+    """An active agency, typed by its slug or its acronym. At national scale a <select> of
+    every agency (20,000 options) made each case page megabytes long and seconds slow."""
+
+    widget = AgencyInput
+
+    def __init__(self, *, suggestions=(), **kwargs):
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault(
+            "help_text", _("Type its acronym or a few letters of its name, then choose it from the suggestions.")
+        )
+        super().__init__(**kwargs)
+        self.set_suggestions(suggestions)
+
+    def set_suggestions(self, agencies) -> None:
+        self.widget.suggestions = [
+            (agency.slug, AgencyChoiceField.label_from_instance(self, agency)) for agency in agencies
+        ]
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        matches = list(
+            Agency.objects.filter(active=True)
+            .filter(Q(slug=value.lower()) | Q(acronym__iexact=value))
+            .order_by("slug")[:5]
+        )
+        exact = [agency for agency in matches if agency.slug == value.lower()]
+        if exact:
+            return exact[0]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise ValidationError(
+                _("%(field)s: no active agency has the slug or acronym “%(value)s”. Choose one from the suggestions."),
+                code="unknown",
+                params={"field": self.label, "value": value},
+            )
+        raise ValidationError(
+            _(
+                "%(field)s: several agencies use the acronym “%(value)s”; "
+                "choose one from the suggestions (e.g. %(slugs)s)."
+            ),
+            code="ambiguous",
+            params={"field": self.label, "value": value, "slugs": ", ".join(agency.slug for agency in matches)},
+        )
+
+
 class ParticipantForm(forms.Form):
-    agency = AgencyChoiceField(
-        label=_("Agency"), queryset=Agency.objects.filter(active=True).order_by("acronym", "name"), to_field_name="slug"
-    )
+    agency = AgencyReferenceField(label=_("Agency"))
     role = forms.ChoiceField(
         label=_("Role"), choices=CaseParticipant.Role.choices, initial=CaseParticipant.Role.SUPPORT
     )
+
+    def __init__(self, *args, suggestions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].set_suggestions(suggestions)
 
 
 class SubjectForm(forms.Form):

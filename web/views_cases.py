@@ -20,7 +20,13 @@ from agencies.models import Agency
 from cases import calendar
 from cases import services as case_services
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant
-from cases.selectors import action_items_visible_to, cases_visible_to, record_case_read, record_case_reads
+from cases.selectors import (
+    action_items_visible_to,
+    cases_visible_to,
+    record_case_read,
+    record_case_reads,
+    suggested_participants,
+)
 from registry.models import Role, role_of
 from web import forms
 
@@ -154,7 +160,8 @@ def case_detail(request, pk: int):
     )
     item_form = forms.ActionItemCreateForm(case=case, prefix="item")
     subject_form = forms.SubjectForm(prefix="subject")
-    participant_form = forms.ParticipantForm(prefix="participant")
+    suggestions = suggested_participants(case) if may_manage else []
+    participant_form = forms.ParticipantForm(prefix="participant", suggestions=suggestions)
     conflict = None
     status = 200
 
@@ -208,7 +215,7 @@ def case_detail(request, pk: int):
                     messages.success(request, _("Subject added."))
                     return redirect(reverse("web:case", args=[case.pk]) + "#subjects")
             elif action == "add-participant" and may_manage:
-                participant_form = forms.ParticipantForm(request.POST, prefix="participant")
+                participant_form = forms.ParticipantForm(request.POST, prefix="participant", suggestions=suggestions)
                 if participant_form.is_valid():
                     data = participant_form.cleaned_data
                     case_services.participant_add(case=case, user=user, agency=data["agency"], role=data["role"])

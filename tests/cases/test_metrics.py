@@ -3,11 +3,17 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
-from cases.selectors import metrics_for
+from cases import selectors
+from cases.models import Case
+from cases.selectors import compute_metrics, metrics_for
 from tests.cases.factories import ActionItemFactory, CaseFactory, ParticipantFactory
 from tests.conftest import client_for
+from tests.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,10 +109,67 @@ def test_empty_metrics(db, api):
 
 
 def test_metrics_query_count_is_constant(world, staff, atf, count_queries):
+    """Computed afresh (the cache cleared), the figures take the same queries whatever the data."""
     client = client_for(staff)
     client.get("/api/v1/metrics/")
+    cache.clear()
     _r, before = count_queries(lambda: client.get("/api/v1/metrics/"))
     for n in range(20):
         ActionItemFactory(owner=atf, theme="coordination", status="done", completed_at=timezone.now(), title=f"x{n}")
+    for n in range(3):
+        CaseFactory(lead_agency=AgencyFactory(), sensitivity="restricted", title=f"y{n}")
+    cache.clear()
     _r, after = count_queries(lambda: client.get("/api/v1/metrics/"))
     assert before == after
+
+
+def test_figures_kept_answer_in_one_query(world, staff, count_queries):
+    metrics_for(staff, today=TODAY)
+    kept, queries = count_queries(lambda: metrics_for(staff, today=TODAY))
+    assert queries == 1  # the check that nothing changed
+    assert kept == compute_metrics(staff, today=TODAY)
+
+
+def test_kept_figures_follow_every_change(world, staff, coord_mx, fgr, hsi, atf):
+    """A new item, a changed status, a new or removed participant: the next call sees it."""
+    assert metrics_for(staff, today=TODAY)["action_items"]["total"] == 5
+    item = ActionItemFactory(case=None, owner=fgr, theme="coordination")
+    assert metrics_for(staff, today=TODAY)["action_items"]["total"] == 6
+    item.status = "cancelled"
+    item.save()
+    assert as_dict(metrics_for(staff, today=TODAY)["action_items"]["by_status"])["cancelled"] == 1
+
+    # coord_mx (FGR) does not see the restricted case until FGR takes part in it.
+    assert metrics_for(coord_mx, today=TODAY)["action_items"]["total"] == 4
+    participant = ParticipantFactory(case=world, agency=fgr)
+    assert metrics_for(coord_mx, today=TODAY)["action_items"]["total"] == 6
+    participant.delete()
+    Case.objects.filter(pk=world.pk).update(updated_at=timezone.now())  # as services.participant_remove does
+    assert metrics_for(coord_mx, today=TODAY)["action_items"]["total"] == 4
+
+
+def test_audiences_never_share_figures(world, staff, coord_mx, api):
+    """Staff computed first and kept: anonymous users and outsiders still get their own counts."""
+    assert metrics_for(staff, today=TODAY)["action_items"]["total"] == 5
+    assert api.get("/api/v1/metrics/").json()["action_items"]["total"] == 3
+    assert metrics_for(coord_mx, today=TODAY)["action_items"]["total"] == 3
+    assert metrics_for(AnonymousUser(), today=TODAY)["action_items"]["total"] == 3
+
+
+def test_by_owner_lists_the_busiest_owners_first_and_is_bounded(db, staff, monkeypatch):
+    monkeypatch.setattr(selectors, "OWNERS_SHOWN", 3)
+    owners = [AgencyFactory() for _ in range(5)]
+    for n, owner in enumerate(owners):
+        for k in range(n + 1):
+            ActionItemFactory(case=None, owner=owner, title=f"{n}-{k}")
+    data = compute_metrics(staff)["action_items"]
+    assert data["total"] == 15
+    assert data["by_owner"] == [{"key": owners[n].slug, "count": n + 1} for n in (4, 3, 2)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="percentile_cont is PostgreSQL's")
+def test_median_of_an_odd_number_is_the_middle_one(db, staff, fgr):
+    for days in (1, 2, 30):
+        item = ActionItemFactory(case=None, owner=fgr, status="done", completed_at=at(TODAY))
+        type(item).objects.filter(pk=item.pk).update(created_at=at(TODAY - datetime.timedelta(days=days)))
+    assert compute_metrics(staff, today=TODAY)["action_items"]["median_days_to_complete"] == 2.0

@@ -55,8 +55,10 @@ def test_anonymous_sees_nothing(world):
 
 
 def test_visibility_is_one_sql_condition(world, coord_mx):
+    """One condition, `public OR id IN (the agency's cases)`: no per-row EXISTS, no join."""
     sql = str(selectors.cases_visible_to(coord_mx).query).upper()
-    assert "EXISTS" in sql and sql.count("SELECT") == 2
+    assert "EXISTS" not in sql and "JOIN" not in sql and sql.count("SELECT") == 2
+    assert " IN (SELECT" in sql and "SENSITIVITY" in sql
 
 
 def test_a_user_without_agency_sees_only_public_cases(world, db):

@@ -6,8 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agencies.models import Agency
 from cases import services
 from cases.models import ActionItem, Case
+from tests.factories import AgencyFactory
 from tests.web.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -346,3 +348,113 @@ def test_flag_queue_runs_a_constant_number_of_queries(catalog, coordinator_mx):
     sync_all_flags()
     assert Flag.objects.filter(kind="missing-contact", agencies=catalog.fgr).count() >= 6
     assert count() == few
+
+
+# ---------------------------------------------------------------- adding a participant: a typed agency
+
+
+def add_participant(client, case, agency: str, role: str = "support"):
+    return client.post(
+        f"/cases/{case.pk}/",
+        {"action": "add-participant", "participant-agency": agency, "participant-role": role},
+    )
+
+
+@pytest.mark.parametrize("typed", ["us-hsi", "HSI", "hsi", " us-hsi "])
+def test_a_participant_is_added_by_slug_or_acronym(case, catalog, coordinator_us, typed):
+    response = add_participant(signed_in(coordinator_us), case, typed)
+    assert response.status_code == 302 and response["Location"].endswith("#participants")
+    assert case.participants.filter(agency=catalog.hsi, role="support").exists()
+
+
+def test_an_unknown_agency_is_refused_on_its_field_and_the_input_kept(case, coordinator_us):
+    response = add_participant(signed_in(coordinator_us), case, "Guardia <Nacional>", role="observer")
+    assert response.status_code == 400
+    html = response.content.decode()
+    errors = html[html.index('id="id_participant-agency_errors"') :]
+    assert errors.index("Agency: no active agency has the slug or acronym") < errors.index("</ul>")
+    assert 'value="Guardia &lt;Nacional&gt;"' in html  # what was typed stays, escaped
+    assert '<option value="observer" selected>' in html
+    assert "<details open>" in html  # the form stays open
+    assert case.participants.count() == 2
+
+
+def test_an_ambiguous_acronym_asks_for_the_slug(case, catalog, coordinator_us):
+    AgencyFactory(slug="mx-pf-1", acronym="PF", country=catalog.mx, jurisdiction=catalog.mx)
+    AgencyFactory(slug="mx-pf-2", acronym="PF", country=catalog.mx, jurisdiction=catalog.mx)
+    response = add_participant(signed_in(coordinator_us), case, "pf")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "several agencies use the acronym" in html and "mx-pf-1, mx-pf-2" in html
+    assert add_participant(signed_in(coordinator_us), case, "mx-pf-2").status_code == 302
+
+
+def test_an_inactive_agency_cannot_join(case, catalog, coordinator_us):
+    Agency.objects.filter(pk=catalog.sedena.pk).update(active=False)
+    assert add_participant(signed_in(coordinator_us), case, "mx-sedena").status_code == 400
+    assert not case.participants.filter(agency=catalog.sedena).exists()
+
+
+def test_the_error_is_in_spanish_for_a_spanish_user(case, coordinator_us):
+    client = signed_in(coordinator_us)
+    client.cookies["django_language"] = "es"
+    response = add_participant(client, case, "")
+    assert response.status_code == 400
+    assert "Este campo es requerido." in response.content.decode()
+
+
+def test_suggestions_are_the_lead_agencys_partners_not_yet_in_the_case(case, catalog, coordinator_us):
+    other = services.case_open(
+        user=coordinator_us,
+        title="Another case",
+        summary="",
+        sensitivity="restricted",
+        participants=[(catalog.hsi, "support"), (catalog.fgr, "support")],
+    )
+    assert other.pk
+    html = signed_in(coordinator_us).get(f"/cases/{case.pk}/").content.decode()
+    datalist = html[html.index('<datalist id="id_participant-agency_suggestions">') :]
+    datalist = datalist[: datalist.index("</datalist>")]
+    assert '<option value="us-hsi">HSI – Homeland Security Investigations</option>' in datalist
+    assert "mx-fgr" not in datalist and "us-atf" not in datalist  # already in the case
+    assert 'list="id_participant-agency_suggestions"' in html and "data-agency-search" in html
+
+
+def test_case_page_size_and_queries_do_not_grow_with_the_catalog(case, item, catalog, coordinator_us):
+    """Neither the number of agencies nor of cases changes the page's queries; no list of
+    every agency is rendered (a <select> of 20,000 options made it seconds slow)."""
+    client = signed_in(coordinator_us)
+
+    def measure():
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(f"/cases/{case.pk}/")
+        assert response.status_code == 200
+        return len(context.captured_queries), len(response.content)
+
+    measure()  # warm the per-process caches (content types, session)
+    queries, size = measure()
+    Agency.objects.bulk_create(
+        Agency(
+            slug=f"us-many-{n}",
+            acronym=f"M{n}",
+            name=f"Many {n}",
+            name_es=f"Muchas {n}",
+            country=catalog.us,
+            jurisdiction=catalog.us,
+            level=Agency.Level.FEDERAL,
+            kind=Agency.Kind.LAW_ENFORCEMENT,
+        )
+        for n in range(2100)
+    )
+    for n in range(5):
+        services.case_open(
+            user=coordinator_us,
+            title=f"Case {n}",
+            summary="",
+            sensitivity="restricted",
+            participants=[(Agency.objects.get(slug=f"us-many-{n}"), "support")],
+        )
+    more_queries, more_size = measure()
+    assert more_queries == queries
+    assert more_size < size + 2000  # at most a few more suggestions, never the catalog
+    assert "us-many-2099" not in client.get(f"/cases/{case.pk}/").content.decode()
