@@ -25,8 +25,7 @@ class JurisdictionFilterSet(SearchFilterSet):
         fields = ["kind", "parent", "borders"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(code__iexact=value) | Q(name__icontains=value) | Q(name_es__icontains=value))
+        return selectors.jurisdiction_search(queryset, value)
 
 
 class FunctionalAreaFilterSet(SearchFilterSet):
@@ -81,7 +80,7 @@ class AgencyNameFilterSet(SearchFilterSet):
         fields = ["agency", "kind", "language"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(name__icontains=value)
+        return selectors.agency_name_search(queryset, value)
 
 
 class MandateFilterSet(SearchFilterSet):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -83,13 +84,17 @@ class Jurisdiction(LineageMixin, TrackedModel):
         help_text=_("Jurisdictions that touch this one across an international line"),
     )
     source = models.URLField(_("source"), max_length=500, blank=True)
+    # Folded (lower case, no accents) English and Spanish names, for search.
+    search_text = models.TextField(editable=False, default="")
 
-    history = HistoricalRecords(m2m_fields=[borders])
+    history = HistoricalRecords(m2m_fields=[borders], excluded_fields=["search_text"])
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("jurisdiction")
         verbose_name_plural = _("jurisdictions")
+        # Codes are looked up case-insensitively (`?jurisdiction=us-tx`): UPPER(code) = UPPER(...).
+        indexes = [models.Index(Upper("code"), name="jurisdiction_code_upper")]
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="jurisdiction_code_not_empty"),
             models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="jurisdiction_not_own_parent"),
@@ -104,6 +109,10 @@ class Jurisdiction(LineageMixin, TrackedModel):
 
     def clean(self) -> None:
         self.check_parent()
+
+    def save(self, *args, **kwargs):
+        self.search_text = " ".join(fold(text) for text in (self.name, self.name_es) if text)
+        super().save(*args, **kwargs)
 
 
 class FunctionalArea(TrackedModel):
@@ -197,6 +206,7 @@ class Agency(LineageMixin, TrackedModel):
         ordering = ["name"]
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
+        indexes = [models.Index(fields=["kind"], name="agency_kind")]
         constraints = [
             models.CheckConstraint(condition=~Q(slug=""), name="agency_slug_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="agency_official_english_name_not_empty"),
@@ -255,8 +265,9 @@ class AgencyName(TrackedModel):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     end_date = models.DateField(_("end date"), null=True, blank=True, help_text=_("When the name stopped being used"))
     note = models.CharField(_("note"), max_length=300, blank=True)
+    search_text = models.TextField(editable=False, default="")  # the folded name, for search
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         ordering = ["agency_id", "kind", "name"]
@@ -271,6 +282,7 @@ class AgencyName(TrackedModel):
         return self.name
 
     def save(self, *args, **kwargs):
+        self.search_text = fold(self.name)
         super().save(*args, **kwargs)
         self.agency.refresh_search_text()
 

@@ -25,8 +25,10 @@ def agency_search(queryset: QuerySet, query: str) -> QuerySet:
     for word in words:
         condition &= Q(search_text__contains=word)
     exact_acronym = Q(search_acronyms__contains=f" {whole} ")
+    # The folded acronyms are part of search_text too, so an exact acronym already matches
+    # `condition`: one trigram index answers the filter, the acronym only ranks.
     return (
-        queryset.filter(condition | exact_acronym)
+        queryset.filter(condition)
         .annotate(
             search_rank=Case(
                 When(exact_acronym, then=Value(0)),
@@ -49,6 +51,21 @@ def _all_words(queryset: QuerySet, query: str) -> QuerySet:
     for word in query_words(query):
         condition &= Q(search_text__contains=word)
     return queryset.filter(condition)
+
+
+def jurisdiction_search(queryset: QuerySet, query: str) -> QuerySet:
+    """Jurisdictions by code (exact, any case) or by name in either language (case- and
+    accent-insensitive, partial words: `nuevo leon` finds Nuevo León)."""
+    code = query.strip()
+    words = query_words(query)
+    if not words:
+        return queryset.filter(code__iexact=code) if code else queryset
+    return _all_words(queryset, query) | queryset.filter(code__iexact=code)
+
+
+def agency_name_search(queryset: QuerySet, query: str) -> QuerySet:
+    """Other names of agencies; case- and accent-insensitive, partial words."""
+    return _all_words(queryset, query)
 
 
 def office_search(queryset: QuerySet, query: str) -> QuerySet:
@@ -144,6 +161,17 @@ class RankedCounterparts(Sequence):
         if self.with_contacts:
             _attach_liaison_contacts(found, self.function)
         return found
+
+
+def first_counterparts(rankings: list[RankedCounterparts], count: int) -> list[list[Counterpart]]:
+    """The first `count` counterparts of each ranking, their agencies read in one query
+    (the agency page shows a few per function); without contacts."""
+    heads = [ranked.ranking[:count] for ranked in rankings]
+    agencies = Agency.objects.select_related("country").in_bulk({row[0] for head in heads for row in head})
+    return [
+        [Counterpart(agencies[pk], BASES[basis], ROLES[role]) for pk, basis, role in head if pk in agencies]
+        for head in heads
+    ]
 
 
 def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts: bool) -> RankedCounterparts:

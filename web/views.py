@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from agencies.models import Agency, AgencyName, Contact, FunctionalArea, Jurisdiction, Office
-from agencies.selectors import agency_search, contact_search, counterparts_for, office_search
+from agencies.selectors import agency_search, contact_search, counterparts_for, first_counterparts, office_search
 from registry.models import Role, role_of
 from web import selectors
 from web.forms import CounterpartFinderForm
@@ -113,6 +113,10 @@ def agency_detail(request, slug: str):
         "may_see_contacts": with_contacts,
         **selectors.agency_page(agency, with_contacts=with_contacts),
     }
+    # The page shows the first few counterparts per function: read them all in one query.
+    groups = context["counterparts"]
+    for group, first in zip(groups, first_counterparts([g.counterparts for g in groups], 8), strict=True):
+        group.counterparts = first
     context["flags"] = _agency_flags(request.user, agency)
     return render(request, "web/agency_detail.html", context)
 

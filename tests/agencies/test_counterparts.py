@@ -245,3 +245,31 @@ def test_a_catalog_write_is_visible_at_once_through_the_cache(world, places, tra
     assert "mx-fgr" not in [slug for slug, _basis, _contacts in slugs()]
     CounterpartLinkFactory(agency_a=world["us-atf"], agency_b=jalisco, function=tracing)
     assert slugs()[0][:2] == ("mx-jal-fge", "link")
+
+
+def test_agency_page_reads_the_counterparts_of_every_function_in_a_constant_number_of_queries(
+    world, places, tracing, count_queries, client
+):
+    atf = world["us-atf"]
+
+    def page():
+        response, queries = count_queries(lambda: client.get("/agencies/us-atf/"))
+        assert response.status_code == 200
+        return response.content.decode(), queries
+
+    def add_function(n):
+        function = FunctionalAreaFactory(slug=f"extra-{n}", name=f"Extra function {n}")
+        MandateFactory(agency=atf, function=function, jurisdictions=[places["US"]])
+        partner = mx_agency(f"mx-partner-{n}", name=f"Partner {n}", acronym=f"PARTNER{n}")
+        MandateFactory(agency=partner, function=function, jurisdictions=[places["MX"]])
+
+    add_function(0)
+    page()  # rank every function once (cached)
+    html, few = page()
+    assert 'href="/agencies/mx-partner-0/"' in html and 'href="/agencies/mx-fgr/"' in html
+    for n in range(1, 5):
+        add_function(n)
+    page()
+    html, many = page()
+    assert all(f'href="/agencies/mx-partner-{n}/"' in html for n in range(5))
+    assert few == many

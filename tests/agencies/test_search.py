@@ -8,7 +8,14 @@ from django.db import connection
 
 from agencies.models import Agency, AgencyName
 from agencies.selectors import agency_search
-from tests.factories import AgencyFactory, AgencyNameFactory, ContactFactory, OfficeFactory, mexico
+from tests.factories import (
+    AgencyFactory,
+    AgencyNameFactory,
+    ContactFactory,
+    JurisdictionFactory,
+    OfficeFactory,
+    mexico,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +150,20 @@ def test_postgresql_searches_through_a_trigram_index():
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'agencies_agency'")
             names = {row[0] for row in cursor.fetchall()}
             assert "agency_search_text_trgm" not in names
+
+
+def test_jurisdictions_are_searched_without_accents_in_either_language(api):
+    nuevo_leon = JurisdictionFactory(code="MX-NLE", name="Nuevo Leon", name_es="Nuevo León", parent=mexico())
+    JurisdictionFactory(code="MX-SON", name="Sonora", name_es="Sonora", parent=mexico())
+    for query in ["nuevo leon", "NUEVO LEÓN", "león", "mx-nle"]:
+        response = api.get("/api/v1/jurisdictions/", {"q": query})
+        assert [row["code"] for row in response.json()["results"]] == [nuevo_leon.code], query
+    nuevo_leon.name_es = "Nuevo Reino de León"  # a renamed place is searched as it is now
+    nuevo_leon.save()
+    assert [row["code"] for row in api.get("/api/v1/jurisdictions/", {"q": "reino"}).json()["results"]] == ["MX-NLE"]
+
+
+def test_other_names_are_searched_without_accents(api, fgr):
+    response = api.get("/api/v1/agency-names/", {"q": "PROCURADURIA republica"})
+    assert [row["name"] for row in response.json()["results"]] == ["Procuraduría General de la República"]
+    assert api.get("/api/v1/agency-names/", {"q": "procuraduría"}).json()["count"] == 1
