@@ -151,7 +151,8 @@ def _counterparts_context(request) -> tuple[dict, int]:
     if not form.is_valid():
         return context, 400
     agency, function = form.cleaned_data["agency"], form.cleaned_data["function"]
-    counterparts = counterparts_for(agency=agency, function=function, with_contacts=context["may_see_contacts"])
+    # The ranking reads its agencies a slice at a time: read them (and contacts) once, here.
+    counterparts = list(counterparts_for(agency=agency, function=function, with_contacts=context["may_see_contacts"]))
     for counterpart in counterparts:
         counterpart.contacts = selectors.visible_contacts(counterpart.contacts)
     context.update(
