@@ -48,6 +48,7 @@ class CounterpartFinderForm(forms.Form):
 
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.db.models import Q  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from agencies.models import Jurisdiction  # noqa: E402
 from cases.models import ActionItem, Case, CaseParticipant, CaseSubject, Theme  # noqa: E402
@@ -152,13 +153,14 @@ class AgencyInput(forms.TextInput):
     template_name = "web/widgets/agency_input.html"
 
     def __init__(self, attrs=None):
-        super().__init__({"autocomplete": "off", "spellcheck": "false", "data-agency-search": "", **(attrs or {})})
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
         self.suggestions: list[tuple[str, str]] = []
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         list_id = f"{context['widget']['attrs'].get('id') or name}_suggestions"
         context["widget"]["attrs"]["list"] = list_id
+        context["widget"]["attrs"]["data-agency-search"] = reverse("agency-list")
         context["widget"]["list_id"] = list_id
         context["widget"]["suggestions"] = self.suggestions
         return context

@@ -10,7 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -88,9 +89,26 @@ def case_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         cases = cases.filter(Q(title__icontains=query) | Q(reference__icontains=query))
+    # Counted per row by subqueries, not by joins and GROUP BY: the paginator's COUNT then
+    # leaves them out, instead of joining every visible case with its items and participants.
+    open_items = (
+        ActionItem.objects.filter(case_id=OuterRef("pk"))
+        .exclude(status__in=ActionItem.CLOSED_STATUSES)
+        .order_by()
+        .values("case_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    participant_count = (
+        CaseParticipant.objects.filter(case_id=OuterRef("pk"))
+        .order_by()
+        .values("case_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     cases = cases.annotate(
-        open_items=Count("action_items", filter=~Q(action_items__status__in=ActionItem.CLOSED_STATUSES), distinct=True),
-        participant_count=Count("participants", distinct=True),
+        open_items=Coalesce(Subquery(open_items), 0),
+        participant_count=Coalesce(Subquery(participant_count), 0),
     ).order_by("-opened_on", "-id")
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)

@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import Agency
+from agencies.models import Agency, Jurisdiction
 from cases import calendar, filtersets, selectors, services
 from cases.api import serializers
 from cases.models import Case, CaseParticipant, CaseReadLog
@@ -60,7 +60,18 @@ class ReadLogMixin:
 
 
 def participants_prefetch() -> Prefetch:
-    return Prefetch("participants", queryset=CaseParticipant.objects.select_related("agency").order_by("role", "id"))
+    """The participants as the serializer shows them: agency slug, role, contact id (not the
+    agencies' whole rows, search text included)."""
+    rows = (
+        CaseParticipant.objects.select_related("agency")
+        .only("id", "case_id", "role", "contact_id", "updated_at", "agency__id", "agency__slug")
+        .order_by("role", "id")
+    )
+    return Prefetch("participants", queryset=rows)
+
+
+def jurisdictions_prefetch() -> Prefetch:
+    return Prefetch("jurisdictions", queryset=Jurisdiction.objects.only("id", "code"))
 
 
 class CaseViewSet(ReadLogMixin, RegistryViewSet):
@@ -74,7 +85,7 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
         queryset = selectors.cases_visible_to(self.request.user).select_related("lead_agency")
         if self.is_brief():
             return queryset
-        return queryset.prefetch_related(participants_prefetch(), "jurisdictions")
+        return queryset.prefetch_related(participants_prefetch(), jurisdictions_prefetch())
 
     def case_of(self, obj):
         return obj

@@ -85,6 +85,15 @@ def test_coordinator_creates_a_case_adds_an_action_item_and_resolves_a_flag(page
         page.click("#items form button[type=submit]")
     assert page.locator("#items", has_text="Trace the recovered rifles through eTrace").count() == 1
 
+    # The participant's agency is typed: the agency search fills the suggestions as you type.
+    page.click("text=Add a participant")
+    page.fill("#id_participant-agency", "Homeland")
+    page.locator('#id_participant-agency_suggestions option[value="us-hsi"]').wait_for(state="attached")
+    page.fill("#id_participant-agency", "us-hsi")
+    with page.expect_navigation():
+        page.click("#participants form button[type=submit]")
+    assert page.locator('#participants a[href="/agencies/us-hsi/"]').count() == 1
+
     page.click('nav.main-nav a[href="/flags/"]')
     flag = page.locator("li[id^=flag-]").filter(has=page.locator("form")).first
     flag_id = flag.get_attribute("id")

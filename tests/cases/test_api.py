@@ -4,6 +4,8 @@ validation (400 naming the field), ETag/If-Match, filters, read audit and query 
 import datetime
 
 import pytest
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from cases import services
@@ -16,7 +18,7 @@ from tests.cases.factories import (
     SubjectFactory,
 )
 from tests.conftest import client_for
-from tests.factories import ContactFactory, FunctionalAreaFactory
+from tests.factories import AgencyFactory, ContactFactory, FunctionalAreaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -497,3 +499,72 @@ def test_subject_etag_and_if_match(world, coord_us):
     assert client.patch(url, {"trace_status": "completed"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
     assert client.delete(url, HTTP_IF_MATCH=etag).status_code == 412
     assert client.get(url).json()["trace_status"] == "requested"
+
+
+def _grow_the_registry(lead, count):
+    """Cases of other agencies (restricted and public), each with an overdue item of its own."""
+    for n in range(count):
+        other = AgencyFactory()
+        case = CaseFactory(title=f"Elsewhere {n}", lead_agency=other, sensitivity="restricted" if n % 2 else "public")
+        ActionItemFactory(case=case, owner=other, title=f"Elsewhere item {n}", due_date=datetime.date(2020, 1, 1))
+        ActionItemFactory(case=None, owner=lead, title=f"Late commitment {n}", due_date=datetime.date(2020, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/cases/",
+        "/api/v1/cases/?status=open&sensitivity=restricted",
+        "/api/v1/action-items/?owner=us-atf&overdue=true",
+        "/api/v1/action-items/",
+    ],
+)
+def test_lists_run_the_same_queries_whatever_the_size_of_the_registry(url, coord_us, atf, hsi, count_queries):
+    """A coordinator's lists: the same queries with 2 or 40 cases and agencies around, and
+    other agencies' restricted cases never in the results nor in the count."""
+    _many_cases(atf, hsi, 2)
+    for case in Case.objects.all():  # one public, one restricted (logged) case of ATF's, each with an overdue item
+        ActionItemFactory(case=case, owner=atf, title=f"{case.title} item", due_date=datetime.date(2020, 1, 1))
+    client = client_for(coord_us)
+    client.get(url)  # warm the role and token caches
+    small, small_queries = count_queries(lambda: client.get(url))
+    _grow_the_registry(atf, 40)
+    large, large_queries = count_queries(lambda: client.get(url))
+    assert small.status_code == large.status_code == 200
+    assert small_queries == large_queries
+    visible = set(
+        Case.objects.filter(Q(sensitivity="public") | Q(participants__agency=atf)).values_list("pk", flat=True)
+    )
+    if url.startswith("/api/v1/cases/"):
+        rows = large.json()["results"]
+        assert {row["id"] for row in rows} <= visible
+        expected = Case.objects.filter(pk__in=visible)
+        if "status=open" in url:
+            expected = expected.filter(status="open", sensitivity="restricted")
+        assert large.json()["count"] == expected.count()
+    else:
+        rows = large.json()["results"]
+        assert all(row["case"] is None or row["case"] in visible for row in rows)
+        items = ActionItem.objects.filter(Q(case__isnull=True) | Q(case__in=visible))
+        if "overdue" in url:
+            items = items.filter(owner=atf, due_date__lt=datetime.date.today()).exclude(
+                status__in=["done", "cancelled"]
+            )
+            assert large.json()["count"] == items.count() == 42
+        else:
+            assert large.json()["count"] == items.count()
+
+
+def test_overdue_items_of_an_agency_use_the_open_items_index(db):
+    """PostgreSQL can answer an agency's overdue list from its partial index (the condition
+    the filter writes is the one the index was built with)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    queryset = ActionItem.objects.filter(owner_id=1).overdue()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "actionitem_owner_open_due" in plan

@@ -417,7 +417,7 @@ def test_suggestions_are_the_lead_agencys_partners_not_yet_in_the_case(case, cat
     datalist = datalist[: datalist.index("</datalist>")]
     assert '<option value="us-hsi">HSI – Homeland Security Investigations</option>' in datalist
     assert "mx-fgr" not in datalist and "us-atf" not in datalist  # already in the case
-    assert 'list="id_participant-agency_suggestions"' in html and "data-agency-search" in html
+    assert 'list="id_participant-agency_suggestions"' in html and 'data-agency-search="/api/v1/agencies/"' in html
 
 
 def test_case_page_size_and_queries_do_not_grow_with_the_catalog(case, item, catalog, coordinator_us):

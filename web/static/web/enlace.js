@@ -1,4 +1,4 @@
-/* Enlace's only script: live search, the language switch, printing. Pages work without it. */
+/* Enlace's only script: live search (the catalog, agency fields), the language switch, printing. Pages work without it. */
 (function () {
   "use strict";
 
@@ -55,6 +55,50 @@
     });
   }
 
+  // An agency typed by slug or acronym: its <datalist> shows the agencies that the agency
+  // search (the API's ?q=) finds for what is typed; the server-side list comes back when the
+  // input is cleared. The server validates whatever is sent.
+  function agencySuggestions(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var url = input.getAttribute("data-agency-search");
+    if (!list || !url) { return; }
+    var initial = Array.prototype.slice.call(list.children);
+    var spanish = (document.documentElement.lang || "").indexOf("es") === 0;
+    var timer = null;
+    var latest = 0;
+
+    function show(options) {
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      options.forEach(function (option) { list.appendChild(option); });
+    }
+
+    function run() {
+      var query = input.value.trim();
+      if (query.length < 2) { show(initial); return; }
+      var ticket = ++latest;
+      fetch(url + "?limit=10&q=" + encodeURIComponent(query), {
+        headers: { "Accept": "application/json" }, credentials: "same-origin"
+      })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (ticket !== latest || !data || !data.results) { return; }
+          show(data.results.map(function (agency) {
+            var option = document.createElement("option");
+            var name = spanish && agency.name_es ? agency.name_es : agency.name;
+            option.value = agency.slug;
+            option.textContent = agency.acronym ? agency.acronym + " – " + name : name;
+            return option;
+          }));
+        })
+        .catch(function () { /* offline: the slug or acronym typed is still checked by the server */ });
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(run, 180);
+    });
+  }
+
   function autoSubmit(select) {
     select.addEventListener("change", function () { select.form.submit(); });
     var button = select.form.querySelector("[data-hide-with-js]");
@@ -64,6 +108,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-live-search]"), liveSearch);
     Array.prototype.forEach.call(document.querySelectorAll("select[data-auto-submit]"), autoSubmit);
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-agency-search]"), agencySuggestions);
     Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
       button.addEventListener("click", function () { window.print(); });
     });
