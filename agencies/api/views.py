@@ -2,9 +2,9 @@
 counterparts action."""
 
 import hashlib
-from collections.abc import Sequence
 
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -64,31 +64,30 @@ class AgencyViewSet(RegistryViewSet):
     def counterparts(self, request, slug=None):
         """The ranked counterparts of this agency for a function, with liaison contacts for
         signed-in users. Paginated like every list; the ranking is computed in a fixed
-        number of queries and the page is cut from it. The page as served (rows in the
-        request's language) is kept for a minute under the catalog's version
-        (agencies/cache.py), so a catalog write is visible at once; a page served from the
+        number of queries and the page is cut from it.
+
+        A JSON page is kept as sent (its bytes) for a minute under the catalog's version
+        (agencies/cache.py), so a catalog write is visible at once; the key holds
+        everything the bytes depend on: host and path (the page links), language (the
+        display names), and whether the reader may see contacts. A page served from the
         cache reads neither the agency nor the function."""
         function_slug = request.query_params.get("function", "")
         with_contacts = role_of(request.user) != Role.PUBLIC
-        paginator = self.paginator
-        asked = hashlib.sha256(f"{slug}\n{function_slug}".encode()).hexdigest()[:32]
-        key = catalog_cache_key(
-            "counterparts-page",
-            asked,
-            int(with_contacts),
-            get_language(),
-            paginator.get_offset(request),
-            paginator.get_limit(request),
-        )
-        cached = cache.get(key)
-        if cached is None:
-            cached = self._counterparts_page(function_slug, with_contacts)
-            cache.set(key, cached, selectors.COUNTERPARTS_CACHE_SECONDS)
-        else:
-            self.paginate_queryset(CachedPage(*cached))
-        return self.get_paginated_response(cached[1])
+        as_json = request.accepted_renderer.format == "json"
+        asked = hashlib.sha256(f"{request.get_host()}\n{request.get_full_path()}".encode()).hexdigest()[:40]
+        key = catalog_cache_key("counterparts-page", asked, int(with_contacts), get_language())
+        cached = cache.get(key) if as_json else None
+        if cached is not None:
+            body, content_type = cached
+            return HttpResponse(body, content_type=content_type)
+        response = self.get_paginated_response(self._counterparts_rows(function_slug, with_contacts))
+        if not as_json:
+            return response  # the browsable API: rendered as usual
+        body = request.accepted_renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
+        cache.set(key, (body, request.accepted_media_type), selectors.COUNTERPARTS_CACHE_SECONDS)
+        return HttpResponse(body, content_type=request.accepted_media_type)
 
-    def _counterparts_page(self, function_slug: str, with_contacts: bool) -> tuple[int, list]:
+    def _counterparts_rows(self, function_slug: str, with_contacts: bool) -> list:
         agency = self.get_object()
         if not function_slug:
             raise ValidationError({"function": [_("Give the slug of a functional area, e.g. firearms-tracing.")]})
@@ -99,23 +98,7 @@ class AgencyViewSet(RegistryViewSet):
             )
         ranked = selectors.counterparts_for(agency=agency, function=function, with_contacts=with_contacts)
         page = self.paginate_queryset(ranked)
-        rows = serializers.CounterpartSerializer(page, many=True, context=self.get_serializer_context()).data
-        return self.paginator.count, list(rows)
-
-
-class CachedPage(Sequence):
-    """A page served from the cache, shaped for the paginator: as long as the whole ranking,
-    and any slice of it is the page's serialized rows."""
-
-    def __init__(self, count: int, rows: list):
-        self.count_ = count
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return self.count_
-
-    def __getitem__(self, index):
-        return self.rows
+        return serializers.CounterpartSerializer(page, many=True, context=self.get_serializer_context()).data
 
 
 class AgencyNameViewSet(RegistryViewSet):

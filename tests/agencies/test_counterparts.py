@@ -273,3 +273,27 @@ def test_agency_page_reads_the_counterparts_of_every_function_in_a_constant_numb
     html, many = page()
     assert all(f'href="/agencies/mx-partner-{n}/"' in html for n in range(5))
     assert few == many
+
+
+def test_cached_pages_keep_readers_languages_and_pages_apart(world, tracing, api, liaison_api):
+    world["mx-fgr"].name_es = "Fiscalía General de la República"
+    world["mx-fgr"].save()
+    ContactFactory(agency=world["mx-fgr"], email="enlace@example.gob.mx", functions=[tracing])
+    url = "/api/v1/agencies/us-atf/counterparts/"
+    params = {"function": "firearms-tracing"}
+
+    def fgr_row(client, **headers):
+        response = client.get(url, params, headers=headers)
+        assert response.status_code == 200 and response["Content-Type"] == "application/json"
+        return next(row for row in response.json()["results"] if row["agency"]["slug"] == "mx-fgr")
+
+    for _ in range(2):  # the second round comes from the cache
+        assert [c["email"] for c in fgr_row(liaison_api)["contacts"]] == ["enlace@example.gob.mx"]
+        assert fgr_row(api)["contacts"] == []
+        assert fgr_row(api)["agency"]["display_name"] == "Attorney General's Office"
+        assert fgr_row(api, accept_language="es")["agency"]["display_name"] == "Fiscalía General de la República"
+    second = api.get(url, {**params, "limit": 2, "offset": 2}).json()
+    assert [row["agency"]["slug"] for row in second["results"]] == ["mx-sedena", "mx-anam-cjs"]
+    assert "offset=4" in second["next"]
+    browsable = api.get(url, params, headers={"accept": "text/html"})
+    assert browsable.status_code == 200 and "text/html" in browsable["Content-Type"]
