@@ -50,22 +50,34 @@ class Detector:
     stored_scope: Callable[[set[int]], Q]
 
 
-def _in_list(column: str, ids: Iterable[int]) -> tuple[str, list[int]]:
+def in_list(column: str, ids: Iterable[int]) -> tuple[str, list[int]]:
     ids = sorted(ids)
     if not ids:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
+def _fetch(sql: str, params: list, *, jit: bool = True) -> list[tuple]:
+    """Run a detector query. `jit=False`: PostgreSQL would compile a query whose cost it
+    overestimates (rows out of recursive CTEs) for longer than the query runs."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        if jit or connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        (previous, _off) = cursor.fetchone()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.execute("SELECT set_config('jit', %s, true)", [previous])
 
 
 def _contains(outer: str, inner: str) -> str:
-    """SQL: the row `outer` is an ancestor of the row `inner` (by the lineage column)."""
-    return f"{inner}.lineage LIKE '%%/' || CAST({outer}.id AS TEXT) || '/%%'"
+    """SQL: the agency row `outer` is an ancestor of the agency row `inner`: the lineage of a
+    row is the path of its ancestors' ids ("/1/40/"), so its descendants' lineages start
+    with the row's own lineage followed by its id."""
+    return f"{inner}.lineage LIKE {outer}.lineage || CAST({outer}.agency_id AS TEXT) || '/%%'"
 
 
 # --- mandate-overlap -------------------------------------------------------------------
@@ -80,40 +92,62 @@ def _active_mandate(alias: str) -> str:
 
 def mandate_overlap_flags(functions: set[int] | None = None) -> list[Finding]:
     """Two active agencies of one country, neither an ancestor of the other, holding active
-    primary mandates for one functional area over intersecting jurisdictions."""
+    primary mandates for one functional area over intersecting jurisdictions.
+
+    Two places intersect when one is the other or one of its ancestors. The query lists the
+    places of the active primary mandates once (`held`), climbs from each of those places to
+    its ancestors (`up`, a few levels), and pairs a mandate place with the mandates holding
+    the place itself or one of its ancestors, of the same function and country: equality
+    joins only, so the cost follows the number of mandate places, not the pairs of mandates
+    of a function."""
     mandate = Mandate._meta.db_table
     through = Mandate.jurisdictions.through._meta.db_table
     agency = Agency._meta.db_table
     place = Jurisdiction._meta.db_table
     today = timezone.localdate()
-    scope_sql, scope_params = ("1 = 1", []) if functions is None else _in_list("m1.function_id", functions)
+    scope_sql, scope_params = ("1 = 1", []) if functions is None else in_list("m.function_id", functions)
+    # PostgreSQL cannot estimate rows coming out of a CTE; computing `reach` first keeps it
+    # from pairing every two mandates of a function before looking at their places.
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
     # Only table names and aliases are formatted in; every value is a query parameter.
     sql = f"""
-        SELECT DISTINCT m1.id, m2.id, m1.function_id, a1.id, a2.id, a1.level, a2.level,
-            CASE WHEN {_contains("j1", "j2")} THEN j2.id ELSE j1.id END,
-            CASE WHEN {_contains("j1", "j2")} THEN j2.lineage ELSE j1.lineage END
-        FROM {mandate} m1
-        JOIN {agency} a1 ON a1.id = m1.agency_id
-        JOIN {mandate} m2 ON m2.function_id = m1.function_id AND m2.id > m1.id
-        JOIN {agency} a2 ON a2.id = m2.agency_id
-        JOIN {through} mj1 ON mj1.mandate_id = m1.id
-        JOIN {place} j1 ON j1.id = mj1.jurisdiction_id
-        JOIN {through} mj2 ON mj2.mandate_id = m2.id
-        JOIN {place} j2 ON j2.id = mj2.jurisdiction_id
-        WHERE {scope_sql}
-          AND m1.role = 'primary' AND m2.role = 'primary'
-          AND {_active_mandate("m1")} AND {_active_mandate("m2")}
-          AND a1.active = %s AND a2.active = %s
-          AND a1.id <> a2.id
-          AND a1.country_id IS NOT NULL AND a1.country_id = a2.country_id
-          AND NOT ({_contains("a1", "a2")}) AND NOT ({_contains("a2", "a1")})
-          AND (j1.id = j2.id OR {_contains("j1", "j2")} OR {_contains("j2", "j1")})
+        WITH RECURSIVE held AS (
+            SELECT m.id AS mandate_id, mj.jurisdiction_id AS place_id, m.function_id, m.agency_id,
+                a.country_id, a.level, a.lineage
+            FROM {mandate} m
+            JOIN {agency} a ON a.id = m.agency_id
+            JOIN {through} mj ON mj.mandate_id = m.id
+            WHERE {scope_sql}
+              AND m.role = 'primary' AND {_active_mandate("m")}
+              AND a.active = %s AND a.country_id IS NOT NULL
+        ),
+        up (place_id, above_id) AS (
+            SELECT DISTINCT place_id, place_id FROM held
+            UNION
+            SELECT up.place_id, j.parent_id FROM up JOIN {place} j ON j.id = up.above_id
+            WHERE j.parent_id IS NOT NULL
+        ),
+        reach AS {materialized} (
+            SELECT held.*, up.above_id FROM held JOIN up ON up.place_id = held.place_id
+        )
+        SELECT DISTINCT i.mandate_id, o.mandate_id, i.function_id, i.agency_id, o.agency_id, i.level, o.level,
+            i.place_id, j.lineage
+        FROM reach i
+        JOIN held o ON o.place_id = i.above_id AND o.function_id = i.function_id
+            AND o.country_id = i.country_id AND o.agency_id <> i.agency_id
+        JOIN {place} j ON j.id = i.place_id
+        WHERE NOT ({_contains("i", "o")}) AND NOT ({_contains("o", "i")})
     """  # noqa: S608
-    rows = _fetch(sql, [*scope_params, today, today, today, today, True, True])
+    rows = _fetch(sql, [*scope_params, today, today, True], jit=False)
     pairs: dict[tuple[int, int], dict] = {}
-    for m1, m2, function_id, a1, a2, level1, level2, place_id, lineage in rows:
+    for inner, outer, function_id, inner_agency, outer_agency, inner_level, outer_level, place_id, lineage in rows:
+        # One pair per two mandates, the lower id first, whichever holds the wider place.
+        if inner < outer:
+            m1, m2, agencies, levels = inner, outer, (inner_agency, outer_agency), (inner_level, outer_level)
+        else:
+            m1, m2, agencies, levels = outer, inner, (outer_agency, inner_agency), (outer_level, inner_level)
         pair = pairs.setdefault(
-            (m1, m2), {"function": function_id, "agencies": (a1, a2), "levels": (level1, level2), "places": {}}
+            (m1, m2), {"function": function_id, "agencies": agencies, "levels": levels, "places": {}}
         )
         pair["places"][place_id] = lineage
     findings = []
@@ -217,8 +251,8 @@ def subject_match_flags(cases: set[int] | None = None) -> list[Finding]:
     if cases is None:
         scope_sql, scope_params = "1 = 1", []
     else:
-        first, ids = _in_list("s1.case_id", cases)
-        second, _ids = _in_list("s2.case_id", cases)
+        first, ids = in_list("s1.case_id", cases)
+        second, _ids = in_list("s2.case_id", cases)
         scope_sql, scope_params = f"({first} OR {second})", [*ids, *ids]
     # Only table names and aliases are formatted in; every value is a query parameter.
     sql = f"""
@@ -255,7 +289,7 @@ def duplicate_action_flags(cases: set[int] | None = None) -> list[Finding]:
 
     item = ActionItem._meta.db_table
     closed = list(ActionItem.CLOSED_STATUSES)
-    scope_sql, scope_params = ("1 = 1", []) if cases is None else _in_list("i1.case_id", cases)
+    scope_sql, scope_params = ("1 = 1", []) if cases is None else in_list("i1.case_id", cases)
     # Only table names and aliases are formatted in; every value is a query parameter.
     sql = f"""
         SELECT i1.id, i2.id, i1.case_id, i1.function_id, i1.owner_id, i2.owner_id

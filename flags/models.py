@@ -52,7 +52,9 @@ class FlagQuerySet(models.QuerySet):
         return self.filter(status__in=LIVE_STATUSES)
 
 
-def concerned(model: str, verbose_name) -> models.ForeignKey:
+def concerned(model: str, verbose_name, *, db_index: bool = False) -> models.ForeignKey:
+    """What a flag concerns. Indexed only where a scoped sync looks flags up (agency,
+    functional area, case): every index is written for each of the registry's flags."""
     return models.ForeignKey(
         model,
         verbose_name=verbose_name,
@@ -60,6 +62,7 @@ def concerned(model: str, verbose_name) -> models.ForeignKey:
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=db_index,
         related_name="+",
     )
 
@@ -80,8 +83,29 @@ class FlagAgency(models.Model):
         return f"#{self.flag_id} → {self.agency_id}"
 
 
+HISTORY_UNINDEXED = [
+    "kind",
+    "severity",
+    "status",
+    "opened_at",
+    "status_changed_by",
+    "agency",
+    "function",
+    "mandate",
+    "other_mandate",
+    "contact",
+    "case",
+    "other_case",
+    "subject",
+    "other_subject",
+    "action_item",
+    "other_action_item",
+]
+
+
 class Flag(models.Model):
-    kind = models.CharField(_("kind"), max_length=20, choices=FlagKind.choices, db_index=True)
+    # Indexed by (kind, status) and (kind, key).
+    kind = models.CharField(_("kind"), max_length=20, choices=FlagKind.choices)
     key = models.CharField(_("key"), max_length=64, editable=False, help_text=_("Stable hash of what it concerns"))
     inputs_digest = models.CharField(
         _("inputs digest"),
@@ -90,10 +114,8 @@ class Flag(models.Model):
         editable=False,
         help_text=_("Hash of the inputs; empty once the cause disappeared"),
     )
-    severity = models.CharField(_("severity"), max_length=8, choices=FlagSeverity.choices, db_index=True)
-    status = models.CharField(
-        _("status"), max_length=14, choices=FlagStatus.choices, default=FlagStatus.OPEN, db_index=True
-    )
+    severity = models.CharField(_("severity"), max_length=8, choices=FlagSeverity.choices)
+    status = models.CharField(_("status"), max_length=14, choices=FlagStatus.choices, default=FlagStatus.OPEN)
     agencies = models.ManyToManyField(
         "agencies.Agency", verbose_name=_("addressed to"), through=FlagAgency, related_name="flags", blank=True
     )
@@ -102,13 +124,13 @@ class Flag(models.Model):
 
     # What the flag concerns, by id: a flag (and its history) outlives the objects, and a
     # deleted object's id still finds the flags to close. No database constraint for that.
-    agency = concerned("agencies.Agency", _("agency"))
-    function = concerned("agencies.FunctionalArea", _("functional area"))
+    agency = concerned("agencies.Agency", _("agency"), db_index=True)
+    function = concerned("agencies.FunctionalArea", _("functional area"), db_index=True)
     mandate = concerned("agencies.Mandate", _("mandate"))
     other_mandate = concerned("agencies.Mandate", _("other mandate"))
     contact = concerned("agencies.Contact", _("contact"))
-    case = concerned("cases.Case", _("case"))
-    other_case = concerned("cases.Case", _("other case"))
+    case = concerned("cases.Case", _("case"), db_index=True)
+    other_case = concerned("cases.Case", _("other case"), db_index=True)
     subject = concerned("cases.CaseSubject", _("case subject"))
     other_subject = concerned("cases.CaseSubject", _("other case subject"))
     action_item = concerned("cases.ActionItem", _("action item"))
@@ -134,14 +156,21 @@ class Flag(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = FlagQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["params"])
+    # The history is read per flag (by id) and by date: its other columns need no index,
+    # which every flag the registry writes would otherwise pay for.
+    history = HistoricalRecords(excluded_fields=["params"], no_db_index=HISTORY_UNINDEXED)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         verbose_name = _("flag")
         verbose_name_plural = _("flags")
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="flag_unique_key_per_kind")]
-        indexes = [models.Index(fields=["kind", "status"], name="flag_kind_status")]
+        indexes = [
+            models.Index(fields=["kind", "status"], name="flag_kind_status"),
+            # Plain indexes: no varchar_pattern_ops twins, nobody searches these by prefix.
+            models.Index(fields=["status"], name="flag_status"),
+            models.Index(fields=["severity"], name="flag_severity"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"

@@ -6,21 +6,21 @@ closed by the registry, for the whole registry (ids=None, `detect_flags`) or for
 (the incremental updates of flags/receivers.py); both run the same detector query.
 """
 
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency
-from flags.detectors import DETECTORS, Finding
-from flags.models import LIVE_STATUSES, Flag, FlagEvent, FlagKind, FlagStatus, SystemNote
-from flags.signals import flag_opened, flag_status_changed
+from flags.detectors import DETECTORS, Finding, in_list
+from flags.models import LIVE_STATUSES, Flag, FlagAgency, FlagEvent, FlagKind, FlagStatus, SystemNote
+from flags.signals import flag_status_changed, flags_opened, flags_status_changed
 from registry.models import Role, role_of
 
 OBJECT_FIELDS = (
@@ -58,12 +58,50 @@ class SyncResult:
 
 # --- reconciliation --------------------------------------------------------------------
 
+# Ids per statement when a write names flags by id.
+BATCH = 5000
+# The fields the registry sets from a finding, and those of a status change.
+STATE_FIELDS = ["severity", "for_admin_staff", "params", "inputs_digest", *(name[:-3] for name in OBJECT_FIELDS)]
+STATUS_FIELDS = ["status", "closed_at", "status_changed_at", "status_changed_by", "status_note", "status_system_note"]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What a sync needs of a stored flag to compare it with a finding (no model instance)."""
+
+    pk: int
+    status: str
+    inputs_digest: str
+    state: tuple
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+@dataclass
+class _Changes:
+    """What one sync writes, collected before any write so that each kind of write is one
+    statement (or one COPY) for the whole sync rather than one per flag."""
+
+    opened: list[Finding] = field(default_factory=list)
+    opened_ids: list[int] = field(default_factory=list)
+    updated: list[Flag] = field(default_factory=list)
+    reopened: list[tuple[Flag, str]] = field(default_factory=list)
+    closed: list[tuple[Flag, str]] = field(default_factory=list)
+    # Flags whose addressees change: flag id → the agencies it is addressed to now.
+    readdressed: dict[int, frozenset[int]] = field(default_factory=dict)
+
 
 def sync_flags(*, kind: str, ids: Iterable[int] | None = None) -> SyncResult:
     """Make the stored flags of `kind` within the scope (`ids` of the detector's scope
     dimension; None for everything) agree with what the detector finds now:
     open new flags, refresh live ones, reopen a resolved or dismissed flag only if its inputs
-    changed, and close live flags whose cause disappeared."""
+    changed, and close live flags whose cause disappeared.
+
+    The writes are set-based: the flags, their addressees, history rows and events of each
+    change are written in bulk, the listeners hear once per sync (`flags_opened`,
+    `flags_status_changed`) and the coordinators get one digest each."""
     detector = DETECTORS[kind]
     scope = None if ids is None else {int(pk) for pk in ids if pk is not None}
     result = SyncResult()
@@ -71,30 +109,47 @@ def sync_flags(*, kind: str, ids: Iterable[int] | None = None) -> SyncResult:
         return result
     with transaction.atomic():
         findings = {finding.key: finding for finding in detector.find(scope)}
-        stored_flags = Flag.objects.filter(kind=kind).prefetch_related(
-            Prefetch("agencies", queryset=Agency.objects.only("id"))
-        )
+        stored_flags = Flag.objects.filter(kind=kind)
         if scope is not None:
             # Also by key: a flag found now may have been stored under another scope.
             stored_flags = stored_flags.filter(detector.stored_scope(scope) | Q(key__in=list(findings)))
-        stored = {flag.key: flag for flag in stored_flags.select_for_update(of=("self",))}
+        stored = _stored(stored_flags)
+        addressed = _addressees(kind, [flag.pk for flag in stored.values()], everything=scope is None)
+        now = timezone.now()
+        changes = _Changes()
         for key, finding in findings.items():
             flag = stored.get(key)
             if flag is None:
-                _open(finding)
+                changes.opened.append(finding)
                 result.opened += 1
-            elif flag.is_live or flag.inputs_digest == finding.digest:
-                if _refresh(flag, finding):
+                continue
+            readdressed = addressed.get(flag.pk, frozenset()) != finding.agency_ids
+            if readdressed:
+                changes.readdressed[flag.pk] = finding.agency_ids
+            if flag.is_live or flag.inputs_digest == finding.digest:
+                changed = _state(finding) != flag.state
+                if changed:
+                    changes.updated.append(_applied(Flag(pk=flag.pk, kind=kind, key=key), finding, now))
+                if readdressed or changed:
                     result.updated += 1
                 else:
                     result.unchanged += 1
             else:
-                _reopen(flag, finding)
+                reopened = _applied(Flag(pk=flag.pk, kind=kind, key=key), finding, now)
+                _set_status(reopened, FlagStatus.OPEN, SystemNote.REOPENED, now)
+                reopened.opened_at = now
+                changes.reopened.append((reopened, flag.status))
                 result.reopened += 1
         for key, flag in stored.items():
             if key not in findings and flag.is_live:
-                _close_without_cause(flag)
+                closed = Flag(pk=flag.pk, kind=kind, key=key)
+                _set_status(closed, FlagStatus.RESOLVED, SystemNote.CAUSE_DISAPPEARED, now)
+                # An empty digest: if the cause comes back, whatever its inputs, the flag reopens.
+                closed.inputs_digest = ""
+                changes.closed.append((closed, flag.status))
                 result.closed += 1
+        _write(kind, changes, now)
+        _announce(changes)
     return result
 
 
@@ -103,41 +158,228 @@ def sync_all_flags() -> dict[str, SyncResult]:
     return {kind: sync_flags(kind=kind) for kind in FlagKind.values}
 
 
-def _agency_ids(flag: Flag) -> frozenset[int]:
-    return frozenset(agency.pk for agency in flag.agencies.all())
+def _stored(flags) -> dict[str, _Stored]:
+    """The stored flags by key, locked for the sync, read as plain rows."""
+    objects = [name[:-3] for name in OBJECT_FIELDS]
+    rows = (
+        flags.select_for_update(of=("self",))
+        .order_by()
+        .values_list("pk", "key", "status", "severity", "for_admin_staff", "params", "inputs_digest", *objects)
+    )
+    stored = {}
+    for pk, key, status, severity, for_admin_staff, params, digest, *concerned in rows:
+        state = (severity, for_admin_staff, params, digest, tuple(concerned))
+        stored[key] = _Stored(pk=pk, status=status, inputs_digest=digest, state=state)
+    return stored
 
 
-def _apply(flag: Flag, finding: Finding) -> None:
+def _addressees(kind: str, flag_ids: list[int], *, everything: bool) -> dict[int, frozenset[int]]:
+    """The agencies each stored flag is addressed to."""
+    rows = FlagAgency.objects.order_by()
+    if everything:
+        pairs = rows.filter(flag__kind=kind).values_list("flag_id", "agency_id")
+    else:
+        pairs = [
+            pair
+            for chunk in _chunks(flag_ids)
+            for pair in rows.filter(flag_id__in=chunk).values_list("flag_id", "agency_id")
+        ]
+    addressed: dict[int, set[int]] = {}
+    for flag_id, agency_id in pairs:
+        addressed.setdefault(flag_id, set()).add(agency_id)
+    return {flag_id: frozenset(agencies) for flag_id, agencies in addressed.items()}
+
+
+def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _state(finding: Finding) -> tuple:
+    """What a stored flag holds of a finding, as `_stored` reads it."""
+    return (
+        finding.severity,
+        finding.for_admin_staff,
+        finding.params,
+        finding.digest,
+        tuple(finding.objects.get(name) for name in OBJECT_FIELDS),
+    )
+
+
+def _applied(flag: Flag, finding: Finding, now) -> Flag:
     flag.severity = finding.severity
     flag.for_admin_staff = finding.for_admin_staff
     flag.params = finding.params
     flag.inputs_digest = finding.digest
     for name in OBJECT_FIELDS:
         setattr(flag, name, finding.objects.get(name))
+    flag.updated_at = now
+    return flag
 
 
-def _state(flag: Flag) -> tuple:
-    return (
-        flag.severity,
-        flag.for_admin_staff,
-        flag.params,
-        flag.inputs_digest,
-        tuple(getattr(flag, name) for name in OBJECT_FIELDS),
+def _set_status(flag: Flag, status: str, system_note: str, now) -> None:
+    """A status change made by the registry itself."""
+    flag.status = status
+    flag.closed_at = None if status in LIVE_STATUSES else now
+    flag.status_changed_at = now
+    flag.status_changed_by = None
+    flag.status_note = ""
+    flag.status_system_note = system_note
+    flag.updated_at = now
+
+
+def _write(kind: str, changes: _Changes, now) -> None:
+    user_id = _history_user_id()
+    if changes.opened:
+        changes.opened_ids = _insert_new_flags(kind, changes.opened, now)
+        _write_history(changes.opened_ids, "+", user_id, now)
+        _write_events(changes.opened_ids, "", now)
+    if changes.readdressed:
+        flag_ids = list(changes.readdressed)
+        for chunk in _chunks(flag_ids):
+            FlagAgency.objects.filter(flag_id__in=chunk).delete()
+        FlagAgency.objects.bulk_create(
+            [
+                FlagAgency(flag_id=flag_id, agency_id=agency_id)
+                for flag_id, agencies in changes.readdressed.items()
+                for agency_id in sorted(agencies)
+            ],
+            batch_size=BATCH,
+        )
+    if changes.updated:
+        Flag.objects.bulk_update(changes.updated, [*STATE_FIELDS, "updated_at"], batch_size=500)
+        _write_history([flag.pk for flag in changes.updated], "~", user_id, now)
+    reopened = [flag for flag, _old in changes.reopened]
+    if reopened:
+        Flag.objects.bulk_update(reopened, [*STATE_FIELDS, *STATUS_FIELDS, "opened_at", "updated_at"], batch_size=500)
+    closed = [flag for flag, _old in changes.closed]
+    if closed:
+        Flag.objects.bulk_update(closed, [*STATUS_FIELDS, "inputs_digest", "updated_at"], batch_size=500)
+    moved = [*changes.reopened, *changes.closed]
+    if moved:
+        _write_history([flag.pk for flag, _old in moved], "~", user_id, now)
+        by_old_status: dict[str, list[int]] = {}
+        for flag, old_status in moved:
+            by_old_status.setdefault(old_status, []).append(flag.pk)
+        for old_status, flag_ids in by_old_status.items():
+            _write_events(flag_ids, old_status, now)
+
+
+def _insert_new_flags(kind: str, findings: list[Finding], now) -> list[int]:
+    """Write the new flags and their addressees; return their ids, in the findings' order.
+
+    On PostgreSQL the ids are drawn from the table's sequence first and the rows streamed
+    with COPY (a first `detect_flags` opens tens of thousands); elsewhere through the ORM."""
+    if connection.vendor != "postgresql":
+        created = Flag.objects.bulk_create(
+            [_applied(_new_flag(kind, finding.key, now), finding, now) for finding in findings], batch_size=500
+        )
+        flag_ids = [flag.pk for flag in created]
+        FlagAgency.objects.bulk_create(
+            [
+                FlagAgency(flag_id=flag_id, agency_id=agency_id)
+                for flag_id, finding in zip(flag_ids, findings, strict=True)
+                for agency_id in sorted(finding.agency_ids)
+            ],
+            batch_size=500,
+        )
+        return flag_ids
+    table = Flag._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(findings)],
+        )
+        flag_ids = [row[0] for row in cursor.fetchall()]
+        columns = [
+            "id", "kind", "key", "inputs_digest", "severity", "status", "for_admin_staff", "params",
+            *OBJECT_FIELDS,
+            "opened_at", "closed_at", "status_changed_at", "status_changed_by_id", "status_note",
+            "status_system_note", "created_at", "updated_at",
+        ]  # fmt: skip
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for flag_id, finding in zip(flag_ids, findings, strict=True):
+                copy.write_row(
+                    (
+                        flag_id, kind, finding.key, finding.digest, finding.severity, FlagStatus.OPEN,
+                        finding.for_admin_staff, json.dumps(finding.params),
+                        *(finding.objects.get(name) for name in OBJECT_FIELDS),
+                        now, None, now, None, "", SystemNote.OPENED, now, now,
+                    )
+                )  # fmt: skip
+        with cursor.cursor.copy(f"COPY {FlagAgency._meta.db_table} (flag_id, agency_id) FROM STDIN") as copy:
+            for flag_id, finding in zip(flag_ids, findings, strict=True):
+                for agency_id in sorted(finding.agency_ids):
+                    copy.write_row((flag_id, agency_id))
+    return flag_ids
+
+
+def _new_flag(kind: str, key: str, now) -> Flag:
+    return Flag(
+        kind=kind,
+        key=key,
+        status=FlagStatus.OPEN,
+        opened_at=now,
+        status_changed_at=now,
+        status_system_note=SystemNote.OPENED,
     )
 
 
-def _refresh(flag: Flag, finding: Finding) -> bool:
-    """Bring a flag's details up to date without touching its status; True if anything changed."""
-    before = _state(flag)
-    _apply(flag, finding)
-    changed = False
-    if _state(flag) != before:
-        flag.save()
-        changed = True
-    if _agency_ids(flag) != finding.agency_ids:
-        flag.agencies.set(finding.agency_ids)
-        changed = True
-    return changed
+def _history_user_id() -> int | None:
+    """Who the history rows name: the signed-in user of the request that caused the sync, as
+    simple_history's own rows would; nobody for `detect_flags`."""
+    user = Flag.history.model.get_default_history_user(Flag())
+    return getattr(user, "pk", None)
+
+
+def _ids_condition(flag_ids: list[int]) -> tuple[str, list]:
+    if connection.vendor == "postgresql":
+        return "id = ANY(%s)", [list(flag_ids)]
+    return in_list("id", flag_ids)
+
+
+def _write_history(flag_ids: list[int], history_type: str, user_id: int | None, now) -> None:
+    """One historical row per flag, copied from the flag rows just written (what
+    simple_history writes on save), without loading them back into Python."""
+    history = Flag.history.model
+    names = ", ".join(connection.ops.quote_name(tracked.column) for tracked in history.tracked_fields)
+    for chunk in _chunks(flag_ids, BATCH * 10):
+        condition, params = _ids_condition(chunk)
+        # Only table and column names are formatted in; every value is a query parameter.
+        sql = f"""
+            INSERT INTO {history._meta.db_table}
+                ({names}, history_date, history_change_reason, history_type, history_user_id)
+            SELECT {names}, %s, NULL, %s, %s FROM {Flag._meta.db_table} WHERE {condition}
+        """  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, history_type, user_id, *params])
+
+
+def _write_events(flag_ids: list[int], old_status: str, now) -> None:
+    """The event of a status change the registry made, for each flag, from its new status."""
+    for chunk in _chunks(flag_ids, BATCH * 10):
+        condition, params = _ids_condition(chunk)
+        # Only table names are formatted in; every value is a query parameter.
+        sql = f"""
+            INSERT INTO {FlagEvent._meta.db_table} (flag_id, old_status, new_status, note, system_note, user_id, at)
+            SELECT id, %s, status, '', status_system_note, NULL, %s FROM {Flag._meta.db_table} WHERE {condition}
+        """  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [old_status, now, *params])
+
+
+def _announce(changes: _Changes) -> None:
+    """Tell the listeners once for the whole sync, and queue the coordinators' digests for
+    after the commit."""
+    from flags.notifications import queue_digests
+
+    moved = [(flag.pk, old, flag.status) for flag, old in [*changes.reopened, *changes.closed]]
+    if moved:
+        flags_status_changed.send(sender=Flag, changes=moved, user=None)
+    opened = [*changes.opened_ids, *(flag.pk for flag, _old in changes.reopened)]
+    if opened:
+        flags_opened.send(sender=Flag, flag_ids=opened)
+        transaction.on_commit(lambda: queue_digests(opened))
 
 
 def _record(flag: Flag, old_status: str, *, user=None, note: str = "", system_note: str = "") -> None:
@@ -150,67 +392,6 @@ def _record(flag: Flag, old_status: str, *, user=None, note: str = "", system_no
         user=user,
         at=flag.status_changed_at,
     )
-
-
-def _announce_opened(flag: Flag) -> None:
-    from flags.notifications import notify_flag_opened
-
-    flag_opened.send(sender=Flag, flag=flag)
-    flag_id = flag.pk
-    transaction.on_commit(lambda: notify_flag_opened(flag_id))
-
-
-def _open(finding: Finding) -> Flag:
-    now = timezone.now()
-    flag = Flag(
-        kind=finding.kind,
-        key=finding.key,
-        status=FlagStatus.OPEN,
-        opened_at=now,
-        status_changed_at=now,
-        status_system_note=SystemNote.OPENED,
-    )
-    _apply(flag, finding)
-    flag.save()
-    flag.agencies.set(finding.agency_ids)
-    _record(flag, "", system_note=SystemNote.OPENED)
-    _announce_opened(flag)
-    return flag
-
-
-def _reopen(flag: Flag, finding: Finding) -> None:
-    old_status = flag.status
-    now = timezone.now()
-    _apply(flag, finding)
-    flag.status = FlagStatus.OPEN
-    flag.opened_at = now
-    flag.closed_at = None
-    flag.status_changed_at = now
-    flag.status_changed_by = None
-    flag.status_note = ""
-    flag.status_system_note = SystemNote.REOPENED
-    flag.save()
-    if _agency_ids(flag) != finding.agency_ids:
-        flag.agencies.set(finding.agency_ids)
-    _record(flag, old_status, system_note=SystemNote.REOPENED)
-    flag_status_changed.send(sender=Flag, flag=flag, old_status=old_status, new_status=flag.status, user=None)
-    _announce_opened(flag)
-
-
-def _close_without_cause(flag: Flag) -> None:
-    old_status = flag.status
-    now = timezone.now()
-    flag.status = FlagStatus.RESOLVED
-    flag.closed_at = now
-    flag.status_changed_at = now
-    flag.status_changed_by = None
-    flag.status_note = ""
-    flag.status_system_note = SystemNote.CAUSE_DISAPPEARED
-    # An empty digest: if the cause comes back, whatever its inputs, the flag reopens.
-    flag.inputs_digest = ""
-    flag.save()
-    _record(flag, old_status, system_note=SystemNote.CAUSE_DISAPPEARED)
-    flag_status_changed.send(sender=Flag, flag=flag, old_status=old_status, new_status=flag.status, user=None)
 
 
 # --- incremental scopes, optionally deferred ---------------------------------------------

@@ -4,33 +4,29 @@ the event (interchange/webhooks.py) and records the deliveries in the same trans
 from django.dispatch import receiver
 
 from cases.signals import action_item_status_changed, case_participant_added, case_participant_removed
-from flags.signals import flag_opened, flag_status_changed
+from flags.signals import flag_status_changed, flags_opened, flags_status_changed
 from interchange import webhooks
 from interchange.models import WebhookEvent
 
 RESOLVED_STATUSES = {"acknowledged", "resolved", "dismissed"}
 
 
-@receiver(flag_opened, dispatch_uid="interchange-flag-opened")
-def on_flag_opened(sender, flag, **kwargs):
-    event = WebhookEvent.FLAG_OPENED
-    endpoints = webhooks.endpoints_for(
-        event, visible=lambda agency_id: webhooks.flag_visible_to_agency(flag, agency_id)
-    )
-    webhooks.enqueue(event, webhooks.flag_payload(flag), endpoints)
+@receiver(flags_opened, dispatch_uid="interchange-flags-opened")
+def on_flags_opened(sender, flag_ids, **kwargs):
+    webhooks.enqueue_flag_events(WebhookEvent.FLAG_OPENED, [(flag_id, None) for flag_id in flag_ids])
+
+
+@receiver(flags_status_changed, dispatch_uid="interchange-flags-status-changed")
+def on_flags_status_changed(sender, changes, **kwargs):
+    # A reopened flag is announced by flags_opened.
+    resolved = [(flag_id, old) for flag_id, old, new in changes if new in RESOLVED_STATUSES]
+    webhooks.enqueue_flag_events(WebhookEvent.FLAG_RESOLVED, resolved)
 
 
 @receiver(flag_status_changed, dispatch_uid="interchange-flag-status-changed")
 def on_flag_status_changed(sender, flag, old_status=None, new_status=None, **kwargs):
-    if new_status not in RESOLVED_STATUSES:
-        return  # a reopened flag is announced by flag_opened
-    event = WebhookEvent.FLAG_RESOLVED
-    endpoints = webhooks.endpoints_for(
-        event, visible=lambda agency_id: webhooks.flag_visible_to_agency(flag, agency_id)
-    )
-    payload = webhooks.flag_payload(flag)
-    payload["flag"]["old_status"] = old_status
-    webhooks.enqueue(event, payload, endpoints)
+    if new_status in RESOLVED_STATUSES:
+        webhooks.enqueue_flag_events(WebhookEvent.FLAG_RESOLVED, [(flag.pk, old_status)])
 
 
 @receiver(action_item_status_changed, dispatch_uid="interchange-action-item-status")

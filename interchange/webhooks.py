@@ -62,10 +62,6 @@ def case_visible_to_agency(case: Case | None, agency_id: int) -> bool:
     return CaseParticipant.objects.filter(case=case, agency_id=agency_id).exists()
 
 
-def flag_visible_to_agency(flag, agency_id: int) -> bool:
-    return flag.agencies.filter(pk=agency_id).exists()
-
-
 def endpoints_for(event: str, *, visible) -> list[WebhookEndpoint]:
     """Active endpoints subscribed to the event whose agency may see it (`visible(agency_id)`)."""
     chosen = []
@@ -84,18 +80,6 @@ def _case_summary(case: Case | None) -> dict | None:
     if case is None:
         return None
     return {"id": case.pk, "reference": case.reference, "sensitivity": case.sensitivity, "status": case.status}
-
-
-def flag_payload(flag) -> dict:
-    return {
-        "flag": {
-            "id": flag.pk,
-            "kind": flag.kind,
-            "severity": flag.severity,
-            "status": flag.status,
-            "agencies": sorted(flag.agencies.values_list("slug", flat=True)),
-        }
-    }
 
 
 def action_item_payload(item, old_status: str, new_status: str) -> dict:
@@ -131,6 +115,55 @@ def enqueue(event: str, payload: dict, endpoints: list[WebhookEndpoint]) -> list
         )
         for endpoint in endpoints
     ]
+    if deliveries:
+        ids = [delivery.pk for delivery in deliveries]
+        transaction.on_commit(lambda: _schedule(ids))
+    return deliveries
+
+
+def enqueue_flag_events(event: str, items: list[tuple[int, str | None]]) -> list[WebhookDelivery]:
+    """`enqueue` for many flags at once, (flag id, old status or None) each: the endpoints
+    are read once, the flags and their addressees once for all, and the deliveries written
+    in bulk. An endpoint of an agency hears only of the flags addressed to that agency."""
+    from flags.models import Flag, FlagAgency
+
+    if not items:
+        return []
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(active=True).order_by("pk")
+        if event in (endpoint.events or [])
+    ]
+    if not endpoints:
+        return []
+    flags: dict[int, tuple] = {}
+    addressees: dict[int, dict[int, str]] = {}
+    flag_ids = [flag_id for flag_id, _old_status in items]
+    for start in range(0, len(flag_ids), 5000):
+        chunk = flag_ids[start : start + 5000]
+        for flag_id, *details in Flag.objects.filter(pk__in=chunk).values_list("pk", "kind", "severity", "status"):
+            flags[flag_id] = details
+        rows = FlagAgency.objects.filter(flag_id__in=chunk).order_by()
+        for flag_id, agency_id, slug in rows.values_list("flag_id", "agency_id", "agency__slug"):
+            addressees.setdefault(flag_id, {})[agency_id] = slug
+    now = timezone.now()
+    deliveries = []
+    for flag_id, old_status in items:
+        if flag_id not in flags:
+            continue
+        kind, severity, status = flags[flag_id]
+        agencies = addressees.get(flag_id, {})
+        details = {"id": flag_id, "kind": kind, "severity": severity, "status": status}
+        details["agencies"] = sorted(agencies.values())
+        if old_status is not None:
+            details["old_status"] = old_status
+        payload = json.loads(json.dumps({"flag": details}, cls=DjangoJSONEncoder))
+        deliveries.extend(
+            WebhookDelivery(endpoint=endpoint, event=event, payload=payload, next_attempt_at=now)
+            for endpoint in endpoints
+            if endpoint.agency_id is None or endpoint.agency_id in agencies
+        )
+    deliveries = WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
     if deliveries:
         ids = [delivery.pk for delivery in deliveries]
         transaction.on_commit(lambda: _schedule(ids))

@@ -85,3 +85,10 @@ def live(kind=None) -> list[Flag]:
 
 def addressed(flag) -> set[str]:
     return {a.slug for a in flag.agencies.all()}
+
+
+def run_queued_tasks():
+    """Run what the commits queued for the background worker (the coordinators' digests)."""
+    from django.core.management import call_command
+
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from flags.models import Flag, FlagKind
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.flags.builders import agency, case, firearm, function, liaison, mandate, places
+from tests.flags.builders import agency, case, firearm, function, liaison, mandate, places, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +156,7 @@ def test_the_notification_keeps_the_secret_too(world, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         firearm(world["theirs"], "ZZ-999", make="Ruger")
         firearm(world["ours"], "zz999", make="RUGER")
+    run_queued_tasks()
     (message,) = [m for m in mail.outbox if "coord@atf.example" in m.to]
     for secret in secrets_of(world):
         assert secret not in message.body and secret not in message.subject

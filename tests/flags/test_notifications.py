@@ -9,7 +9,7 @@ from flags.models import Flag, FlagKind
 from flags.services import flag_set_status
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.flags.builders import agency, function, liaison, mandate, places
+from tests.flags.builders import agency, function, liaison, mandate, places, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,8 @@ def test_coordinators_of_each_addressed_agency_get_one_email_in_their_language(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         open_overlap(scene)
+    assert mail.outbox == []  # queued for the background worker, not sent by the writer
+    run_queued_tasks()
     by_recipient = {message.to[0]: message for message in mail.outbox}
     assert set(by_recipient) == {"en@atf.example", "es@hsi.example"}
     english, spanish = by_recipient["en@atf.example"], by_recipient["es@hsi.example"]
@@ -71,6 +73,7 @@ def test_no_email_when_the_transaction_rolls_back(scene, django_capture_on_commi
         except RuntimeError:
             pass
     assert callbacks == []
+    run_queued_tasks()
     assert mail.outbox == []
     assert not Flag.objects.filter(kind=FlagKind.MANDATE_OVERLAP).exists()
 
@@ -78,11 +81,14 @@ def test_no_email_when_the_transaction_rolls_back(scene, django_capture_on_commi
 def test_a_reopened_flag_notifies_again_and_a_decision_does_not(scene, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         theirs = open_overlap(scene)
+    run_queued_tasks()
     flag = Flag.objects.get(kind=FlagKind.MANDATE_OVERLAP)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         flag_set_status(flag=flag, user=scene["people"]["atf_en"], status="dismissed", note="Known")
+    run_queued_tasks()
     assert mail.outbox == []
     with django_capture_on_commit_callbacks(execute=True):
         theirs.jurisdictions.add(scene["geo"]["US-AZ"])
+    run_queued_tasks()
     assert sorted(message.to[0] for message in mail.outbox) == ["en@atf.example", "es@hsi.example"]

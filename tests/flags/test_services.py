@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from flags.models import Flag, FlagEvent, FlagKind
 from flags.services import deferred_flag_sync, flag_set_status, sync_all_flags, sync_flags
-from flags.signals import flag_opened, flag_status_changed
+from flags.signals import flag_status_changed, flags_opened, flags_status_changed
 from tests.factories import UserFactory
 from tests.flags.builders import agency, function, liaison, live, mandate, places
 
@@ -182,25 +182,33 @@ def test_transitions_and_notes_are_checked(overlap, admin):
 
 
 def test_signals_are_sent(overlap, admin):
-    opened, changed = [], []
+    opened, changed, registry_changed = [], [], []
 
-    def on_opened(sender, flag, **kwargs):
-        opened.append(flag.kind)
+    def on_opened(sender, flag_ids, **kwargs):
+        opened.append([Flag.objects.get(pk=pk).kind for pk in flag_ids])
 
     def on_changed(sender, flag, old_status, new_status, user, **kwargs):
         changed.append((old_status, new_status, user))
 
-    flag_opened.connect(on_opened)
+    def on_registry_changed(sender, changes, user, **kwargs):
+        registry_changed.append([(Flag.objects.get(pk=pk).kind, old, new) for pk, old, new in changes])
+
+    flags_opened.connect(on_opened)
     flag_status_changed.connect(on_changed)
+    flags_status_changed.connect(on_registry_changed)
     try:
         flag_set_status(flag=overlap["flag"], user=admin, status="acknowledged", note="")
         atf = overlap["atf"]
         mandate(atf, function("customs", "Customs", "Aduanas"), [overlap["geo"]["US"]])
+        overlap["theirs"].delete()
     finally:
-        flag_opened.disconnect(on_opened)
+        flags_opened.disconnect(on_opened)
         flag_status_changed.disconnect(on_changed)
+        flags_status_changed.disconnect(on_registry_changed)
     assert changed == [("open", "acknowledged", admin)]
-    assert opened == [FlagKind.MISSING_CONTACT]
+    # The registry's changes are announced once per sync, all its flags at once.
+    assert opened == [[FlagKind.MISSING_CONTACT]]
+    assert registry_changed == [[(FlagKind.MANDATE_OVERLAP, "acknowledged", "resolved")]]
 
 
 # --- sync ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import ActionItem, Case, CaseParticipant
-from flags.signals import flag_opened
+from flags.signals import flags_opened
 from interchange import webhooks
 from interchange.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import AgencyFactory, UserFactory
@@ -245,7 +245,7 @@ def test_flag_events_go_only_to_the_agencies_they_are_addressed_to(agencies, dja
         flag.agencies.add(agencies["lead"])
 
         with django_capture_on_commit_callbacks(execute=True):
-            flag_opened.send(sender=Flag, flag=flag)
+            flags_opened.send(sender=Flag, flag_ids=[flag.pk])
         run_worker()
     finally:
         addressed.close()
