@@ -360,16 +360,18 @@ class ActionItem(TrackedModel):
         ]
         indexes = [
             models.Index(fields=["owner", "status"], name="actionitem_owner_status"),
-            # An agency's open items by due date: its overdue list, in the list's order.
+            # An agency's open items by due date: its overdue list, in the list's order (an
+            # ascending b-tree keeps NULLs last, as the ordering asks; SQLite has no NULLS LAST
+            # in CREATE INDEX).
             models.Index(
                 "owner",
-                F("due_date").asc(nulls_last=True),
+                "due_date",
                 "id",
                 condition=~Q(status__in=["done", "cancelled"]),
                 name="actionitem_owner_open_due",
             ),
             # The lists' order.
-            models.Index(F("due_date").asc(nulls_last=True), "id", name="actionitem_due_order"),
+            models.Index("due_date", "id", name="actionitem_due_order"),
             models.Index(fields=["priority"], name="actionitem_priority"),
             # The metrics' check for changes (MAX over an index).
             models.Index(fields=["updated_at"], name="actionitem_updated_at"),

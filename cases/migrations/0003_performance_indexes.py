@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             model_name="actionitem",
             index=models.Index(
                 models.F("owner"),
-                models.OrderBy(models.F("due_date"), nulls_last=True),
+                models.F("due_date"),
                 models.F("id"),
                 condition=models.Q(("status__in", ["done", "cancelled"]), _negated=True),
                 name="actionitem_owner_open_due",
@@ -24,9 +24,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="actionitem",
-            index=models.Index(
-                models.OrderBy(models.F("due_date"), nulls_last=True), models.F("id"), name="actionitem_due_order"
-            ),
+            index=models.Index(models.F("due_date"), models.F("id"), name="actionitem_due_order"),
         ),
         migrations.AddIndex(
             model_name="actionitem",
