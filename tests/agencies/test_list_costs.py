@@ -74,7 +74,8 @@ def test_postgresql_has_an_index_for_every_filter_of_the_timed_lists():
             "WHERE d.datname = current_database() AND s.setrole = 0"
         )
         settings = [item for row in cursor.fetchall() for item in row[0]]
-    assert "gin_trgm_ops" in definitions["agency_search_text_trgm"]
+    for index in ["agency", "contact", "office", "jurisdiction", "agencyname"]:
+        assert "gin_trgm_ops" in definitions[f"{index}_search_text_trgm"]
     assert "upper" in definitions["jurisdiction_code_upper"].lower()
     assert "(kind)" in definitions["agency_kind"]
     # Read from memory: the planner is told so (migration agencies 0006), so the indexes are used.
