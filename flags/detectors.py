@@ -248,22 +248,24 @@ def subject_match_flags(cases: set[int] | None = None) -> list[Finding]:
 
     subject = CaseSubject._meta.db_table
     case = Case._meta.db_table
-    if cases is None:
-        scope_sql, scope_params = "1 = 1", []
-    else:
-        first, ids = in_list("s1.case_id", cases)
-        second, _ids = in_list("s2.case_id", cases)
-        scope_sql, scope_params = f"({first} OR {second})", [*ids, *ids]
-    # Only table names and aliases are formatted in; every value is a query parameter.
-    sql = f"""
-        SELECT s1.id, s2.id, s1.kind, s1.normalized_key, s1.case_id, s2.case_id, c1.lead_agency_id, c2.lead_agency_id
+    columns = "s1.id, s2.id, s1.kind, s1.normalized_key, s1.case_id, s2.case_id, c1.lead_agency_id, c2.lead_agency_id"
+    pairs = f"""
         FROM {subject} s1
         JOIN {subject} s2 ON s2.kind = s1.kind AND s2.normalized_key = s1.normalized_key
             AND s2.case_id <> s1.case_id AND s2.id > s1.id
         JOIN {case} c1 ON c1.id = s1.case_id
         JOIN {case} c2 ON c2.id = s2.case_id
-        WHERE {scope_sql}
-    """  # noqa: S608
+    """
+    # Only table names and aliases are formatted in; every value is a query parameter.
+    if cases is None:
+        sql, scope_params = f"SELECT {columns} {pairs}", []
+    else:
+        # A scope's subjects on either side of a pair: one branch each, so that each starts
+        # from the scope's few subjects and finds their matches by (kind, normalized_key).
+        first, ids = in_list("s1.case_id", cases)
+        second, _ids = in_list("s2.case_id", cases)
+        sql = f"SELECT {columns} {pairs} WHERE {first} UNION SELECT {columns} {pairs} WHERE {second}"
+        scope_params = [*ids, *ids]
     findings = []
     for s1, s2, kind, normalized_key, case1, case2, lead1, lead2 in _fetch(sql, scope_params):
         findings.append(

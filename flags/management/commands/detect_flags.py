@@ -4,9 +4,9 @@ incremental updates use, and report what was opened, reopened and closed."""
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 
-from flags.models import Flag, FlagKind
+from flags.models import Flag, FlagAgency, FlagEvent, FlagKind
 from flags.services import SyncResult, sync_flags
 
 
@@ -36,6 +36,8 @@ class Command(BaseCommand):
                 f" opened {result.opened}, reopened {result.reopened}, closed {result.closed}, "
                 f"updated {result.updated}, unchanged {result.unchanged} ({time.monotonic() - began:.2f}s)"
             )
+        if total.changed:
+            self._analyze()
         live = Flag.objects.live().count()
         self.stdout.write(
             self.style.SUCCESS(
@@ -44,3 +46,13 @@ class Command(BaseCommand):
                 f"{live} flags open or acknowledged."
             )
         )
+
+    def _analyze(self) -> None:
+        """Tell PostgreSQL's planner how many flags there are now: a first run writes them by
+        the hundred thousand at once, and until autovacuum comes round the planner would
+        take the flags table for empty and scan it for each incremental update."""
+        if connection.vendor != "postgresql":
+            return
+        tables = [Flag._meta.db_table, FlagAgency._meta.db_table, FlagEvent._meta.db_table]
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
