@@ -71,7 +71,8 @@ class FlagAgency(models.Model):
     """An agency a flag is addressed to. Kept (unconstrained) when the agency is deleted, so
     that deleting an agency never fights the flags written while it goes."""
 
-    flag = models.ForeignKey("Flag", on_delete=models.CASCADE)
+    # No index of its own: the unique (flag, agency) index serves lookups by flag.
+    flag = models.ForeignKey("Flag", on_delete=models.CASCADE, db_index=False)
     agency = models.ForeignKey("agencies.Agency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
 
     class Meta:

@@ -6,7 +6,6 @@ closed by the registry, for the whole registry (ids=None, `detect_flags`) or for
 (the incremental updates of flags/receivers.py); both run the same detector query.
 """
 
-import json
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -284,6 +283,8 @@ def _insert_new_flags(kind: str, findings: list[Finding], now) -> list[int]:
             batch_size=500,
         )
         return flag_ids
+    from psycopg.types.json import Jsonb
+
     table = Flag._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -292,22 +293,28 @@ def _insert_new_flags(kind: str, findings: list[Finding], now) -> list[int]:
         )
         flag_ids = [row[0] for row in cursor.fetchall()]
         columns = [
-            "id", "kind", "key", "inputs_digest", "severity", "status", "for_admin_staff", "params",
-            *OBJECT_FIELDS,
-            "opened_at", "closed_at", "status_changed_at", "status_changed_by_id", "status_note",
-            "status_system_note", "created_at", "updated_at",
+            ("id", "int8"), ("kind", "text"), ("key", "text"), ("inputs_digest", "text"), ("severity", "text"),
+            ("status", "text"), ("for_admin_staff", "bool"), ("params", "jsonb"),
+            *((name, "int8") for name in OBJECT_FIELDS),
+            ("opened_at", "timestamptz"), ("closed_at", "timestamptz"), ("status_changed_at", "timestamptz"),
+            ("status_changed_by_id", "int8"), ("status_note", "text"), ("status_system_note", "text"),
+            ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
         ]  # fmt: skip
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        names = ", ".join(name for name, _type in columns)
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([type_name for _name, type_name in columns])
             for flag_id, finding in zip(flag_ids, findings, strict=True):
                 copy.write_row(
                     (
                         flag_id, kind, finding.key, finding.digest, finding.severity, FlagStatus.OPEN,
-                        finding.for_admin_staff, json.dumps(finding.params),
+                        finding.for_admin_staff, Jsonb(finding.params),
                         *(finding.objects.get(name) for name in OBJECT_FIELDS),
                         now, None, now, None, "", SystemNote.OPENED, now, now,
                     )
                 )  # fmt: skip
-        with cursor.cursor.copy(f"COPY {FlagAgency._meta.db_table} (flag_id, agency_id) FROM STDIN") as copy:
+        through = FlagAgency._meta.db_table
+        with cursor.cursor.copy(f"COPY {through} (flag_id, agency_id) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "int8"])
             for flag_id, finding in zip(flag_ids, findings, strict=True):
                 for agency_id in sorted(finding.agency_ids):
                     copy.write_row((flag_id, agency_id))
