@@ -165,7 +165,8 @@ def case_detail(request, pk: int):
     user = request.user
     case = _case_for(user, pk, lock=request.method == "POST")
     may_manage = case_services.can_manage_case(user, case)
-    may_add_subject = case_services.can_add_subject(user, case)
+    # A coordinator who may manage the case may add subjects too: one participation query, not two.
+    may_add_subject = may_manage or case_services.can_add_subject(user, case)
     edit_form = forms.CaseEditForm(
         initial={
             "title": case.title,
