@@ -20,7 +20,7 @@ from agencies.models import Agency, Contact, Mandate
 from cases.models import ActionItem, Case, CaseParticipant, CaseSubject
 from flags.detectors import detect_all
 from flags.models import Flag
-from flags.services import flag_set_status, sync_all_flags
+from flags.services import USER_TRANSITIONS, flag_set_status, sync_all_flags
 from tests.factories import UserFactory
 from tests.flags.builders import places
 
@@ -307,7 +307,9 @@ class World:
     def decide(self, a, b, c):
         flag = pick(Flag.objects.live().order_by("pk"), a)
         if flag is not None:
-            status = ["acknowledged", "resolved", "dismissed"][b % 3]
+            # Only what a person may do from the flag's status (an acknowledged flag is live too).
+            allowed = USER_TRANSITIONS[flag.status]
+            status = allowed[b % len(allowed)]
             flag_set_status(flag=flag, user=self.admin, status=status, note="decided in the property test")
 
     # --- the property ------------------------------------------------------------------
