@@ -78,25 +78,35 @@ def action_updates_visible_to(user) -> QuerySet:
     return ActionUpdate.objects.filter(item__in=action_items_visible_to(user).values("pk"))
 
 
-def suggested_participants(case: Case, limit: int = 20) -> list:
-    """A short list of agencies to suggest when adding a participant to the case: the active
-    agencies that most often work cases with its lead agency and do not take part yet
-    (one query, bounded whatever the size of the catalog)."""
+def suggested_partners(agency_id: int | None, *, case: Case | None = None, limit: int = 20) -> list:
+    """A short list of agencies to suggest as participants: the active agencies that most often
+    work cases with the given agency, less those already in `case` (or the agency itself).
+    One query, bounded whatever the size of the catalog."""
     from agencies.models import Agency
 
-    partners = (
-        CaseParticipant.objects.filter(
-            case_id__in=CaseParticipant.objects.filter(agency_id=case.lead_agency_id).values("case_id"),
-            agency__active=True,
-        )
-        .exclude(agency_id__in=CaseParticipant.objects.filter(case_id=case.pk).values("agency_id"))
-        .order_by()
+    if agency_id is None:
+        return []
+    partners = CaseParticipant.objects.filter(
+        case_id__in=CaseParticipant.objects.filter(agency_id=agency_id).values("case_id"), agency__active=True
+    )
+    if case is not None:
+        partners = partners.exclude(agency_id__in=CaseParticipant.objects.filter(case_id=case.pk).values("agency_id"))
+    else:
+        partners = partners.exclude(agency_id=agency_id)
+    ranked = (
+        partners.order_by()
         .values("agency_id")
         .annotate(cases=Count("id"))
         .order_by("-cases", "agency_id")
         .values("agency_id")[:limit]
     )
-    return list(Agency.objects.filter(pk__in=partners).order_by("acronym", "name"))
+    return list(Agency.objects.filter(pk__in=ranked).order_by("acronym", "name"))
+
+
+def suggested_participants(case: Case, limit: int = 20) -> list:
+    """Agencies to suggest when adding a participant to the case: the lead agency's usual
+    partners that do not take part yet."""
+    return suggested_partners(case.lead_agency_id, case=case, limit=limit)
 
 
 def with_overdue(queryset: QuerySet, on: datetime.date | None = None) -> QuerySet:

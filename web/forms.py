@@ -1,5 +1,7 @@
 """Forms of the web pages. Forms that write call the services of the owning app."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +54,102 @@ from django.urls import reverse  # noqa: E402
 
 from agencies.models import Jurisdiction  # noqa: E402
 from cases.models import ActionItem, Case, CaseParticipant, CaseSubject, Theme  # noqa: E402
+from cases.selectors import suggested_partners  # noqa: E402
+
+
+class AgencyInput(forms.TextInput):
+    """A text input for an agency's slug or acronym, with a short <datalist> of suggestions;
+    enlace.js fills the list from the agency search as the user types."""
+
+    template_name = "web/widgets/agency_input.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.suggestions: list[tuple[str, str]] = []
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        list_id = f"{context['widget']['attrs'].get('id') or name}_suggestions"
+        context["widget"]["attrs"]["list"] = list_id
+        context["widget"]["attrs"]["data-agency-search"] = reverse("agency-list")
+        context["widget"]["list_id"] = list_id
+        context["widget"]["suggestions"] = self.suggestions
+        return context
+
+
+class AgencyReferenceField(forms.CharField):
+    """An active agency, typed by its slug or its acronym. At national scale a <select> of
+    every agency (20,000 options) made each case page megabytes long and seconds slow."""
+
+    widget = AgencyInput
+
+    def __init__(self, *, suggestions=(), **kwargs):
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault(
+            "help_text", _("Type its acronym or a few letters of its name, then choose it from the suggestions.")
+        )
+        super().__init__(**kwargs)
+        self.set_suggestions(suggestions)
+
+    def set_suggestions(self, agencies) -> None:
+        self.widget.suggestions = [
+            (agency.slug, AgencyChoiceField.label_from_instance(self, agency)) for agency in agencies
+        ]
+
+    def clean(self, value):
+        value = super().clean(value)
+        return resolve_agency(value, self.label) if value else None
+
+
+def resolve_agency(value: str, label) -> Agency:
+    """The active agency whose slug, or else whose acronym, is `value` (any case)."""
+    matches = list(
+        Agency.objects.filter(active=True).filter(Q(slug=value.lower()) | Q(acronym__iexact=value)).order_by("slug")[:5]
+    )
+    exact = [agency for agency in matches if agency.slug == value.lower()]
+    if exact:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValidationError(
+            _("%(field)s: no active agency has the slug or acronym “%(value)s”. Choose one from the suggestions."),
+            code="unknown",
+            params={"field": label, "value": value},
+        )
+    raise ValidationError(
+        _("%(field)s: several agencies use the acronym “%(value)s”; choose one from the suggestions (e.g. %(slugs)s)."),
+        code="ambiguous",
+        params={"field": label, "value": value, "slugs": ", ".join(agency.slug for agency in matches)},
+    )
+
+
+class AgencyListField(AgencyReferenceField):
+    """Several active agencies, by slug or acronym, separated by commas or spaces."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text", _("Their acronyms or slugs, separated by commas; suggestions appear as you type.")
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs["data-agency-multiple"] = ""
+
+    def clean(self, value):
+        text = forms.CharField.clean(self, value)
+        agencies, errors = [], []
+        for word in re.split(r"[\s,;]+", text or ""):
+            if not word:
+                continue
+            try:
+                agency = resolve_agency(word, self.label)
+            except ValidationError as error:
+                errors.extend(error.error_list)
+            else:
+                if agency not in agencies:
+                    agencies.append(agency)
+        if errors:
+            raise ValidationError(errors)
+        return agencies
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -113,25 +211,19 @@ class CaseCreateForm(forms.Form):
     jurisdictions = JurisdictionChoiceField(
         label=_("Jurisdictions"), queryset=Jurisdiction.objects.none(), required=False, to_field_name="code"
     )
-    supporting = AgencyChoiceField(
-        label=_("Supporting agencies"),
-        queryset=Agency.objects.none(),
-        required=False,
-        to_field_name="slug",
-        widget=forms.SelectMultiple,
-    )
+    supporting = AgencyListField(label=_("Supporting agencies"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["jurisdictions"].queryset = _places()
-        agencies = Agency.objects.filter(active=True).order_by("acronym", "name")
-        if user is not None and user.agency_id:
-            agencies = agencies.exclude(pk=user.agency_id)
-        supporting = forms.ModelMultipleChoiceField(
-            label=_("Supporting agencies"), queryset=agencies, required=False, to_field_name="slug"
-        )
-        supporting.label_from_instance = AgencyChoiceField.label_from_instance.__get__(supporting)
-        self.fields["supporting"] = supporting
+        self.user = user
+        agency_id = user.agency_id if user is not None else None
+        self.fields["supporting"].set_suggestions(suggested_partners(agency_id))
+
+    def clean_supporting(self):
+        """The user's own agency leads the case; naming it among the supporters changes nothing."""
+        own = self.user.agency_id if self.user is not None else None
+        return [agency for agency in self.cleaned_data["supporting"] if agency.pk != own]
 
 
 class CaseEditForm(StaleCheckMixin):
@@ -144,75 +236,6 @@ class CaseEditForm(StaleCheckMixin):
         label=_("Status"),
         choices=[(Case.Status.OPEN, Case.Status.OPEN.label), (Case.Status.ACTIVE, Case.Status.ACTIVE.label)],
     )
-
-
-class AgencyInput(forms.TextInput):
-    """A text input for an agency's slug or acronym, with a short <datalist> of suggestions;
-    enlace.js fills the list from the agency search as the user types."""
-
-    template_name = "web/widgets/agency_input.html"
-
-    def __init__(self, attrs=None):
-        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
-        self.suggestions: list[tuple[str, str]] = []
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        list_id = f"{context['widget']['attrs'].get('id') or name}_suggestions"
-        context["widget"]["attrs"]["list"] = list_id
-        context["widget"]["attrs"]["data-agency-search"] = reverse("agency-list")
-        context["widget"]["list_id"] = list_id
-        context["widget"]["suggestions"] = self.suggestions
-        return context
-
-
-class AgencyReferenceField(forms.CharField):
-    """An active agency, typed by its slug or its acronym. At national scale a <select> of
-    every agency (20,000 options) made each case page megabytes long and seconds slow."""
-
-    widget = AgencyInput
-
-    def __init__(self, *, suggestions=(), **kwargs):
-        kwargs.setdefault("max_length", 200)
-        kwargs.setdefault(
-            "help_text", _("Type its acronym or a few letters of its name, then choose it from the suggestions.")
-        )
-        super().__init__(**kwargs)
-        self.set_suggestions(suggestions)
-
-    def set_suggestions(self, agencies) -> None:
-        self.widget.suggestions = [
-            (agency.slug, AgencyChoiceField.label_from_instance(self, agency)) for agency in agencies
-        ]
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        matches = list(
-            Agency.objects.filter(active=True)
-            .filter(Q(slug=value.lower()) | Q(acronym__iexact=value))
-            .order_by("slug")[:5]
-        )
-        exact = [agency for agency in matches if agency.slug == value.lower()]
-        if exact:
-            return exact[0]
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            raise ValidationError(
-                _("%(field)s: no active agency has the slug or acronym “%(value)s”. Choose one from the suggestions."),
-                code="unknown",
-                params={"field": self.label, "value": value},
-            )
-        raise ValidationError(
-            _(
-                "%(field)s: several agencies use the acronym “%(value)s”; "
-                "choose one from the suggestions (e.g. %(slugs)s)."
-            ),
-            code="ambiguous",
-            params={"field": self.label, "value": value, "slugs": ", ".join(agency.slug for agency in matches)},
-        )
 
 
 class ParticipantForm(forms.Form):

@@ -70,7 +70,7 @@ def test_coordinator_creates_a_case_adds_an_action_item_and_resolves_a_flag(page
     page.fill("#id_title", "Rifles recovered in Ciudad Juárez")
     page.fill("#id_summary", "Straw purchases traced to El Paso dealers.")
     page.select_option("#id_sensitivity", "restricted")
-    page.select_option("#id_supporting", ["mx-fgr"])
+    page.fill("#id_supporting", "mx-fgr")  # typed (slugs or acronyms), with suggestions
     with page.expect_navigation():
         page.click("main form button[type=submit]")
     assert re.search(r"/cases/\d+/$", page.url)

@@ -458,3 +458,55 @@ def test_case_page_size_and_queries_do_not_grow_with_the_catalog(case, item, cat
     assert more_queries == queries
     assert more_size < size + 2000  # at most a few more suggestions, never the catalog
     assert "us-many-2099" not in client.get(f"/cases/{case.pk}/").content.decode()
+
+
+# ---------------------------------------------------------------- opening a case: supporting agencies typed
+
+
+def test_supporting_agencies_are_typed_by_slug_or_acronym(catalog, coordinator_us):
+    response = signed_in(coordinator_us).post(
+        "/cases/new/",
+        {"title": "Typed supporters", "sensitivity": "public", "supporting": "mx-fgr, HSI us-atf"},
+    )
+    case = Case.objects.get(title="Typed supporters")
+    assert response.status_code == 302
+    assert set(case.participants.values_list("agency__slug", "role")) == {
+        ("us-atf", "lead"),
+        ("mx-fgr", "support"),
+        ("us-hsi", "support"),
+    }
+
+
+def test_unknown_supporting_agencies_are_named_and_the_input_kept(catalog, coordinator_us):
+    response = signed_in(coordinator_us).post(
+        "/cases/new/", {"title": "Kept title", "sensitivity": "public", "supporting": "mx-fgr, NOPE, nada"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Supporting agencies: no active agency has the slug or acronym “NOPE”" in html
+    assert "Supporting agencies: no active agency has the slug or acronym “nada”" in html
+    assert 'value="mx-fgr, NOPE, nada"' in html and 'value="Kept title"' in html
+    assert not Case.objects.filter(title="Kept title").exists()
+
+
+def test_the_new_case_page_does_not_grow_with_the_catalog(catalog, coordinator_us):
+    client = signed_in(coordinator_us)
+    client.get("/cases/new/")
+    with CaptureQueriesContext(connection) as small:
+        size = len(client.get("/cases/new/").content)
+    Agency.objects.bulk_create(
+        Agency(
+            slug=f"us-many-{n}",
+            name=f"Many {n}",
+            name_es=f"Muchas {n}",
+            country=catalog.us,
+            jurisdiction=catalog.us,
+            level=Agency.Level.FEDERAL,
+            kind=Agency.Kind.LAW_ENFORCEMENT,
+        )
+        for n in range(2100)
+    )
+    with CaptureQueriesContext(connection) as large:
+        more = client.get("/cases/new/").content.decode()
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(more) < size + 500 and "us-many-" not in more

@@ -55,7 +55,7 @@
     });
   }
 
-  // An agency typed by slug or acronym: its <datalist> shows the agencies that the agency
+  // An agency (or a list of them) typed by slug or acronym: its <datalist> shows the agencies that the agency
   // search (the API's ?q=) finds for what is typed; the server-side list comes back when the
   // input is cleared. The server validates whatever is sent.
   function agencySuggestions(input) {
@@ -72,9 +72,23 @@
       options.forEach(function (option) { list.appendChild(option); });
     }
 
+    // A list of agencies (data-agency-multiple): search for the last one typed, and let a
+    // suggestion complete the list rather than replace it.
+    var multiple = input.hasAttribute("data-agency-multiple");
+
     function run() {
-      var query = input.value.trim();
-      if (query.length < 2) { show(initial); return; }
+      var typed = input.value;
+      var cut = multiple ? Math.max(typed.lastIndexOf(","), typed.lastIndexOf(" ")) + 1 : 0;
+      var before = multiple && cut > 0 ? typed.slice(0, cut).replace(/[\s,]+$/, "") + ", " : "";
+      var query = typed.slice(cut).trim();
+      if (query.length < 2) {
+        show(initial.map(function (option) {
+          var copy = option.cloneNode(true);
+          copy.value = before + option.value;
+          return copy;
+        }));
+        return;
+      }
       var ticket = ++latest;
       fetch(url + "?limit=10&q=" + encodeURIComponent(query), {
         headers: { "Accept": "application/json" }, credentials: "same-origin"
@@ -85,7 +99,7 @@
           show(data.results.map(function (agency) {
             var option = document.createElement("option");
             var name = spanish && agency.name_es ? agency.name_es : agency.name;
-            option.value = agency.slug;
+            option.value = before + agency.slug;
             option.textContent = agency.acronym ? agency.acronym + " – " + name : name;
             return option;
           }));
