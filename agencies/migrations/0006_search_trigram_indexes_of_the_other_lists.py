@@ -27,6 +27,6 @@ def drop_trigram_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("agencies", "0006_planner_costs_for_a_cached_database")]
+    dependencies = [("agencies", "0005_search_folding_and_filter_indexes")]
 
     operations = [migrations.RunPython(create_trigram_indexes, drop_trigram_indexes)]
