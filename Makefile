@@ -59,7 +59,10 @@ data: migrate
 
 run: data
 	@echo "Enlace on http://$(HOST):$(PORT)/  (API docs: /api/v1/docs/, admin: /admin/, demo password: enlace-demo-2026)"
-	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "The background worker (flag e-mail, webhooks) runs beside the server and stops with it."
+	@DJANGO_DEBUG=1 $(PY) manage.py db_worker --no-reload -v 0 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Two workers (one per core); tests marked `serial` (they stop shared services such as
 # PostgreSQL) run alone afterwards. pytest's exit 5 means "no test selected".
