@@ -15,9 +15,10 @@ from flags.api import serializers
 from flags.models import FlagEvent
 from flags.reasons import FlagBook
 from registry.api.permissions import SignedIn
+from registry.api.viewsets import WritesInOneTransaction
 
 
-class FlagViewSet(viewsets.ReadOnlyModelViewSet):
+class FlagViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.FlagSerializer
     filterset_class = filtersets.FlagFilterSet
     permission_classes = [SignedIn]
