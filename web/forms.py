@@ -18,34 +18,6 @@ class FunctionChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class CounterpartFinderForm(forms.Form):
-    """'I am at agency X and need function F' (the counterpart finder's question)."""
-
-    agency = AgencyChoiceField(
-        label=_("I am at"),
-        queryset=Agency.objects.filter(active=True, country__isnull=False).order_by("acronym", "name"),
-        to_field_name="slug",
-        empty_label=_("Choose your agency"),
-        error_messages={"invalid_choice": _("Choose an agency from the list.")},
-    )
-    function = FunctionChoiceField(
-        label=_("and need"),
-        queryset=FunctionalArea.objects.all(),
-        to_field_name="slug",
-        empty_label=_("Choose a function"),
-        error_messages={"invalid_choice": _("Choose a functional area from the list.")},
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Functional areas sorted by their name in the active language.
-        self.fields["function"].queryset = FunctionalArea.objects.all()
-        self.fields["function"].choices = [
-            ("", self.fields["function"].empty_label),
-            *sorted(((f.slug, f.display_name) for f in FunctionalArea.objects.all()), key=lambda pair: pair[1]),
-        ]
-
-
 # ---------------------------------------------------------------- cases and action items
 
 from django.core.exceptions import ValidationError  # noqa: E402
@@ -150,6 +122,49 @@ class AgencyListField(AgencyReferenceField):
         if errors:
             raise ValidationError(errors)
         return agencies
+
+
+class CounterpartFinderForm(forms.Form):
+    """'I am at agency X and need function F' (the counterpart finder's question). The agency
+    is typed (slug or acronym) with the national agencies as suggestions: at national scale a
+    <select> of every agency would make the home page and the finder megabytes long."""
+
+    agency = AgencyReferenceField(label=_("I am at"))
+    function = FunctionChoiceField(
+        label=_("and need"),
+        queryset=FunctionalArea.objects.all(),
+        to_field_name="slug",
+        empty_label=_("Choose a function"),
+        error_messages={"invalid_choice": _("Choose a functional area from the list.")},
+    )
+
+    SUGGESTED_LEVELS = (Agency.Level.FEDERAL,)
+    MAX_SUGGESTIONS = 300
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        national = Agency.objects.filter(active=True, country__isnull=False, level__in=self.SUGGESTED_LEVELS)
+        self.fields["agency"].set_suggestions(
+            national.only("slug", "acronym", "name", "name_es").order_by("acronym", "name")[: self.MAX_SUGGESTIONS]
+        )
+        # Functional areas sorted by their name in the active language.
+        self.fields["function"].queryset = FunctionalArea.objects.all()
+        self.fields["function"].choices = [
+            ("", self.fields["function"].empty_label),
+            *sorted(((f.slug, f.display_name) for f in FunctionalArea.objects.all()), key=lambda pair: pair[1]),
+        ]
+
+    def clean_agency(self):
+        agency = self.cleaned_data["agency"]
+        if agency is not None and agency.country_id is None:
+            raise ValidationError(
+                _(
+                    "%(field)s: “%(value)s” is binational or international; counterparts are found for an agency of one country."
+                ),
+                code="no-country",
+                params={"field": self.fields["agency"].label, "value": agency.acronym or agency.slug},
+            )
+        return agency
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:

@@ -7,7 +7,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
@@ -52,8 +52,12 @@ class SignInView(LoginView):
 
 @require_GET
 def home(request):
+    # The national bodies (federal, binational, international) by country; the state and
+    # municipal ones (thousands at national scale) are counted and found by the search.
+    national_levels = [Agency.Level.FEDERAL, Agency.Level.BINATIONAL, Agency.Level.INTERNATIONAL]
+    active = Agency.objects.filter(active=True)
     agencies = (
-        Agency.objects.filter(active=True)
+        active.filter(level__in=national_levels)
         .select_related("country")
         .only("slug", "acronym", "name", "name_es", "level", "country__code", "country__name", "country__name_es")
         .order_by("country__code", "acronym", "name")
@@ -63,8 +67,11 @@ def home(request):
         key = agency.country.code if agency.country_id else ""
         if key not in groups:
             label = agency.country.display_name if agency.country_id else _("Binational and international bodies")
-            groups[key] = {"label": label, "agencies": []}
+            groups[key] = {"label": label, "code": key, "agencies": [], "others": 0}
         groups[key]["agencies"].append(agency)
+    others = active.exclude(level__in=national_levels).filter(country__isnull=False)
+    for code, count in others.order_by().values_list("country__code").annotate(count=Count("id")):
+        groups.setdefault(code, {"label": code, "code": code, "agencies": [], "others": 0})["others"] = count
     ordered = [groups[k] for k in sorted(groups, key=lambda k: (k == "", k))]
     for group in ordered:
         group["agencies"].sort(key=lambda agency: (agency.acronym or agency.display_name).casefold())

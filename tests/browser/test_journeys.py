@@ -41,7 +41,7 @@ def test_anonymous_visitor_switches_to_spanish_finds_fgr_by_pgr_and_opens_the_co
 def test_liaison_officer_finds_atfs_counterpart_for_tracing_and_downloads_the_vcard(page):
     sign_in(page, "liaison.us")
     page.click('nav.main-nav a[href="/counterparts/"]')
-    page.select_option("#id_agency", "us-atf")
+    page.fill("#id_agency", "us-atf")
     page.select_option("#id_function", "firearms-tracing")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
