@@ -159,7 +159,8 @@ class CounterpartFinderForm(forms.Form):
         if agency is not None and agency.country_id is None:
             raise ValidationError(
                 _(
-                    "%(field)s: “%(value)s” is binational or international; counterparts are found for an agency of one country."
+                    "%(field)s: “%(value)s” is binational or international; "
+                    "counterparts are found for an agency of one country."
                 ),
                 code="no-country",
                 params={"field": self.fields["agency"].label, "value": agency.acronym or agency.slug},
