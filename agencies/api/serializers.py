@@ -91,12 +91,55 @@ class AgencySerializer(RegistrySerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
+    # The related objects shown by one identifier each, and the column a list reads it from
+    # when the query joined it in (AgencyViewSet.get_queryset): a page of 50 agencies then
+    # builds no country, jurisdiction or parent objects.
+    JOINED_IDENTIFIERS = {"country": "country_code", "jurisdiction": "jurisdiction_code", "parent": "parent_slug"}
+    # Where the list puts the prefetched other names (a plain list: no related manager per agency).
+    LISTED_NAMES = "listed_other_names"
+
+    def to_representation(self, agency):
+        """What ModelSerializer.to_representation answers, field by field, without its
+        per-field machinery (an attribute walk through source_attrs, the PKOnlyObject
+        check): the plan of each field is made once per serializer, and a list reuses one
+        serializer for every row. Pinned by tests/agencies/test_agency_output.py."""
+        plan = self.__dict__.get("_representation_plan")
+        if plan is None:
+            plan = self._representation_plan = self._make_representation_plan()
+        row = {}
+        for name, field, how, column in plan:
+            if how == "plain":
+                value = getattr(agency, name)
+                row[name] = None if value is None else field.to_representation(value)
+            elif how == "joined" and column in agency.__dict__:
+                row[name] = agency.__dict__[column]
+            else:
+                value = field.get_attribute(agency)
+                row[name] = None if value is None else field.to_representation(value)
+        return row
+
+    def _make_representation_plan(self) -> list[tuple]:
+        plan = []
+        for field in self._readable_fields:
+            name = field.field_name
+            if name in self.JOINED_IDENTIFIERS:
+                plan.append((name, field, "joined", self.JOINED_IDENTIFIERS[name]))
+            elif (
+                not isinstance(field, serializers.RelatedField | serializers.ManyRelatedField | serializers.Serializer)
+                and not isinstance(field, serializers.SerializerMethodField)
+                and field.source_attrs == [name]
+            ):
+                plan.append((name, field, "plain", None))
+            else:
+                plan.append((name, field, "generic", None))
+        return plan
+
     def get_other_names(self, agency) -> list[dict]:
         # Reads the prefetched names: no query per agency.
-        return [
-            {"name": n.name, "language": n.language, "kind": n.kind, "end_date": n.end_date}
-            for n in agency.other_names.all()
-        ]
+        names = agency.__dict__.get(self.LISTED_NAMES)
+        if names is None:
+            names = agency.other_names.all()
+        return [{"name": n.name, "language": n.language, "kind": n.kind, "end_date": n.end_date} for n in names]
 
     def validate_sources(self, value):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):

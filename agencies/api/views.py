@@ -4,6 +4,7 @@ counterparts action."""
 import hashlib
 
 from django.core.cache import cache
+from django.db.models import F, Prefetch
 from django.http import HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -54,7 +55,29 @@ class AgencyViewSet(RegistryViewSet):
             return Agency.objects.select_related("country")
         if self.action == "counterparts":
             return Agency.objects.all()  # the ranking reads only the agency's own columns
+        if self.action == "list":
+            return self.list_queryset()
         return queryset
+
+    @staticmethod
+    def list_queryset():
+        """A page of agencies as the list shows it, in two queries whatever its length: the
+        agencies with the identifiers of their country, home jurisdiction and parent joined
+        in as columns (no related objects built), without the search columns; their other
+        names in one more. Only for reading: an agency read without its search columns must
+        not be saved (save() would write only the columns it read)."""
+        names = AgencyName.objects.only("agency_id", "name", "language", "kind", "end_date")
+        return (
+            Agency.objects.defer("lineage", "search_text", "search_acronyms")
+            .annotate(
+                country_code=F("country__code"),
+                jurisdiction_code=F("jurisdiction__code"),
+                parent_slug=F("parent__slug"),
+            )
+            .prefetch_related(
+                Prefetch("other_names", queryset=names, to_attr=serializers.AgencySerializer.LISTED_NAMES)
+            )
+        )
 
     @extend_schema(
         parameters=[OpenApiParameter("function", OpenApiTypes.STR, required=True, description="Functional area slug")],
