@@ -8,10 +8,11 @@ parameters of the reason sentence (ids only; names are looked up when the flag i
 """
 
 import datetime
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from hashlib import sha256 as _sha256
+from json.encoder import encode_basestring_ascii as _json_string
 
 from django.conf import settings
 from django.db import connection
@@ -22,12 +23,45 @@ from agencies.models import Agency, Contact, Jurisdiction, Mandate
 from flags.models import FlagKind, FlagSeverity
 
 
+def canonical_json(*parts) -> str:
+    """The JSON text of `parts` as `json.dumps(parts, sort_keys=True, separators=(",", ":"),
+    default=str)` writes it, character for character: what `stable_hash` hashes. Stored keys
+    and digests are hashes of this text, so it must never change. Integers and strings (most
+    parts) are written directly; anything else goes through json.dumps itself."""
+    return "[" + ",".join([_canonical_part(part) for part in parts]) + "]"
+
+
+def _canonical_part(part) -> str:
+    kind = type(part)
+    if kind is int:
+        return int.__repr__(part)
+    if isinstance(part, str):
+        return _json_string(part)
+    if part is None:
+        return "null"
+    if kind is datetime.date:
+        # default=str: the date's str() as a JSON string.
+        return f'"{part.isoformat()}"'
+    if kind is list and all(type(item) is int for item in part):
+        return "[" + ",".join(map(int.__repr__, part)) + "]"
+    return json.dumps(part, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def stable_hash(*parts) -> str:
-    raw = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return _sha256(canonical_json(*parts).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
+def _pair_hash(prefix: str, first: int, second: int) -> str:
+    """stable_hash(kind, first, second) for two integers, `prefix` being the canonical JSON of
+    the kind followed by a comma (see `_key_prefix`)."""
+    return _sha256(f"{prefix}{first:d},{second:d}]".encode()).hexdigest()
+
+
+def _key_prefix(kind: str) -> str:
+    return "[" + _json_string(kind) + ","
+
+
+@dataclass(slots=True)
 class Finding:
     kind: str
     key: str
@@ -37,6 +71,8 @@ class Finding:
     for_admin_staff: bool = False
     # Concerned objects by Flag field name (agency_id, function_id, mandate_id, ...).
     objects: dict = field(default_factory=dict)
+    # Keys in the order PostgreSQL writes a jsonb object out (shorter first, then by bytes):
+    # a rerun compares the stored parameters with these as text (flags/services.py).
     params: dict = field(default_factory=dict)
 
 
@@ -150,27 +186,30 @@ def mandate_overlap_flags(functions: set[int] | None = None) -> list[Finding]:
             (m1, m2), {"function": function_id, "agencies": agencies, "levels": levels, "places": {}}
         )
         pair["places"][place_id] = lineage
+    prefix = _key_prefix(FlagKind.MANDATE_OVERLAP)
     findings = []
     for (m1, m2), pair in pairs.items():
         places = pair["places"]
         # Name the widest places of the intersection: Texas, not also El Paso inside it.
-        widest = sorted(pid for pid, lineage in places.items() if not any(f"/{other}/" in lineage for other in places))
+        # (A place is wider than another when it is one of the segments of the other's lineage.)
+        names = {str(pid) for pid in places}
+        widest = sorted(pid for pid, lineage in places.items() if names.isdisjoint(lineage.split("/")[1:-1]))
         a1, a2 = pair["agencies"]
         same_level = pair["levels"][0] == pair["levels"][1]
         severity = FlagSeverity.HIGH if same_level else FlagSeverity.LOW
         findings.append(
             Finding(
                 kind=FlagKind.MANDATE_OVERLAP,
-                key=stable_hash(FlagKind.MANDATE_OVERLAP, m1, m2),
+                key=_pair_hash(prefix, m1, m2),
                 digest=stable_hash(a1, a2, pair["function"], sorted(places), severity),
                 severity=severity,
                 agency_ids=frozenset((a1, a2)),
                 objects={"function_id": pair["function"], "mandate_id": m1, "other_mandate_id": m2},
                 params={
-                    "agencies": [a1, a2],
                     "levels": list(pair["levels"]),
-                    "function": pair["function"],
                     "places": widest,
+                    "agencies": [a1, a2],
+                    "function": pair["function"],
                     "same_level": same_level,
                 },
             )
@@ -193,10 +232,11 @@ def missing_contact_flags(agencies: set[int] | None = None) -> list[Finding]:
     groups: dict[tuple[int, int], list[int]] = {}
     for agency_id, function_id, mandate_id in mandates.values_list("agency_id", "function_id", "id").order_by():
         groups.setdefault((agency_id, function_id), []).append(mandate_id)
+    prefix = _key_prefix(FlagKind.MISSING_CONTACT)
     return [
         Finding(
             kind=FlagKind.MISSING_CONTACT,
-            key=stable_hash(FlagKind.MISSING_CONTACT, agency_id, function_id),
+            key=_pair_hash(prefix, agency_id, function_id),
             digest=stable_hash(sorted(mandate_ids)),
             severity=FlagSeverity.MEDIUM,
             agency_ids=frozenset((agency_id,)),
@@ -229,10 +269,10 @@ def stale_contact_flags(agencies: set[int] | None = None) -> list[Finding]:
             for_admin_staff=True,
             objects={"agency_id": agency_id, "contact_id": contact_id},
             params={
+                "days": days,
                 "agency": agency_id,
                 "contact": contact_id,
                 "verified_on": verified_on.isoformat() if verified_on else None,
-                "days": days,
             },
         )
         for contact_id, agency_id, verified_on in contacts.values_list("id", "agency_id", "verified_on").order_by()
@@ -266,17 +306,18 @@ def subject_match_flags(cases: set[int] | None = None) -> list[Finding]:
         second, _ids = in_list("s2.case_id", cases)
         sql = f"SELECT {columns} {pairs} WHERE {first} UNION SELECT {columns} {pairs} WHERE {second}"
         scope_params = [*ids, *ids]
+    prefix = _key_prefix(FlagKind.SUBJECT_MATCH)
     findings = []
     for s1, s2, kind, normalized_key, case1, case2, lead1, lead2 in _fetch(sql, scope_params):
         findings.append(
             Finding(
                 kind=FlagKind.SUBJECT_MATCH,
-                key=stable_hash(FlagKind.SUBJECT_MATCH, s1, s2),
+                key=_pair_hash(prefix, s1, s2),
                 digest=stable_hash(kind, normalized_key, case1, case2, lead1, lead2),
                 severity=FlagSeverity.HIGH,
                 agency_ids=frozenset((lead1, lead2)),
                 objects={"case_id": case1, "other_case_id": case2, "subject_id": s1, "other_subject_id": s2},
-                params={"subject_kind": kind, "cases": [case1, case2], "leads": [lead1, lead2]},
+                params={"cases": [case1, case2], "leads": [lead1, lead2], "subject_kind": kind},
             )
         )
     return findings
@@ -301,12 +342,13 @@ def duplicate_action_flags(cases: set[int] | None = None) -> list[Finding]:
         WHERE {scope_sql}
           AND i1.status NOT IN (%s, %s) AND i2.status NOT IN (%s, %s)
     """  # noqa: S608
+    prefix = _key_prefix(FlagKind.DUPLICATE_ACTION)
     findings = []
     for i1, i2, case_id, function_id, owner1, owner2 in _fetch(sql, [*scope_params, *closed, *closed]):
         findings.append(
             Finding(
                 kind=FlagKind.DUPLICATE_ACTION,
-                key=stable_hash(FlagKind.DUPLICATE_ACTION, i1, i2),
+                key=_pair_hash(prefix, i1, i2),
                 digest=stable_hash(case_id, function_id, owner1, owner2),
                 severity=FlagSeverity.MEDIUM,
                 agency_ids=frozenset((owner1, owner2)),
@@ -316,7 +358,7 @@ def duplicate_action_flags(cases: set[int] | None = None) -> list[Finding]:
                     "action_item_id": i1,
                     "other_action_item_id": i2,
                 },
-                params={"case": case_id, "function": function_id, "owners": [owner1, owner2], "items": [i1, i2]},
+                params={"case": case_id, "items": [i1, i2], "owners": [owner1, owner2], "function": function_id},
             )
         )
     return findings
