@@ -11,13 +11,14 @@ from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Agency, Jurisdiction
 from cases import calendar, filtersets, selectors, services
 from cases.api import serializers
+from cases.api.pagination import CountedPagination
 from cases.models import Case, CaseParticipant, CaseReadLog
 from registry.api.permissions import SignedIn
 from registry.api.viewsets import RegistryViewSet, etag_for
@@ -74,18 +75,33 @@ def jurisdictions_prefetch() -> Prefetch:
     return Prefetch("jurisdictions", queryset=Jurisdiction.objects.only("id", "code"))
 
 
+CASE_FIELDS = [field.name for field in Case._meta.concrete_fields]
+
+
 class CaseViewSet(ReadLogMixin, RegistryViewSet):
     serializer_class = serializers.CaseSerializer
     brief_serializer_class = serializers.CaseBriefSerializer
     filterset_class = filtersets.CaseFilterSet
     permission_classes = [SignedIn]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    pagination_class = CountedPagination
 
     def get_queryset(self):
         queryset = selectors.cases_visible_to(self.request.user).select_related("lead_agency")
+        if self.request.method in SAFE_METHODS:
+            # A read shows the lead agency by its slug: not its whole row (sources, search text).
+            queryset = queryset.only(*CASE_FIELDS, "lead_agency__slug")
         if self.is_brief():
             return queryset
         return queryset.prefetch_related(participants_prefetch(), jurisdictions_prefetch())
+
+    def list(self, request, *args, **kwargs):
+        # The total counts the same cases, with the same filters, in a way whose cost does
+        # not grow with the registry (selectors.count_cases_visible_to).
+        self.paginator.counter = lambda _queryset: selectors.count_cases_visible_to(
+            request.user, refine=self.filter_queryset
+        )
+        return super().list(request, *args, **kwargs)
 
     def case_of(self, obj):
         return obj

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
 
 from cases import services
@@ -18,7 +19,7 @@ from tests.cases.factories import (
     SubjectFactory,
 )
 from tests.conftest import client_for
-from tests.factories import AgencyFactory, ContactFactory, FunctionalAreaFactory
+from tests.factories import AgencyFactory, ContactFactory, FunctionalAreaFactory, JurisdictionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -583,3 +584,106 @@ def test_filters_can_use_an_index(db, filterset, params, index):
     model = Case if filterset == "CaseFilterSet" else ActionItem
     queryset = getattr(filtersets, filterset)(params, queryset=model.objects.all()).qs
     assert index in _plan(queryset.order_by())
+
+
+# ------------------------------------------------------------------ the case list's count
+
+
+@pytest.fixture
+def counted_cases(atf, hsi, cbp):
+    """For ATF: 3 public cases (one led by ATF itself, which must not count twice), 3
+    restricted cases ATF takes part in (led, supporting), and 3 restricted cases of others,
+    one of them with two participants and a jurisdiction (a join that could count it twice)."""
+    border = JurisdictionFactory(code="ZZ-BORDER")
+    public = [
+        CaseFactory(title="Public rifles", lead_agency=cbp, sensitivity="public"),
+        CaseFactory(title="Public outreach", lead_agency=atf, sensitivity="public", status="active"),
+        CaseFactory(title="Public training", lead_agency=hsi, sensitivity="public"),
+    ]
+    own = [
+        CaseFactory(title="Own rifles", lead_agency=atf),
+        CaseFactory(title="Own pistols", lead_agency=atf, status="active"),
+        CaseFactory(title="Supported rifles", lead_agency=hsi),
+    ]
+    ParticipantFactory(case=own[2], agency=atf)
+    others = [
+        CaseFactory(title="Other rifles", lead_agency=cbp),
+        CaseFactory(title="Other pistols", lead_agency=hsi, status="active"),
+        CaseFactory(title="Other ammunition", lead_agency=cbp),
+    ]
+    ParticipantFactory(case=others[2], agency=hsi)
+    for case in (public[0], own[0], own[2], others[0], others[2]):
+        case.jurisdictions.set([border])
+    return {"public": public, "own": own, "others": others}
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", 6),
+        ("?status=active", 2),
+        ("?sensitivity=restricted", 3),
+        ("?sensitivity=public", 3),
+        ("?q=rifles", 3),
+        ("?lead_agency=us-atf", 3),
+        ("?participant=us-hsi", 2),
+        ("?jurisdiction=ZZ-BORDER", 3),
+        ("?jurisdiction=ZZ-BORDER&status=open", 3),
+    ],
+)
+def test_case_list_count_is_exact(query, expected, counted_cases, coord_us):
+    """The total counts public cases and the restricted cases of the user's agency apart
+    (selectors.count_cases_visible_to): the same number as the rows listed, and as a count of
+    the visibility condition, each case once, never another agency's restricted case."""
+    from cases import filtersets, selectors
+
+    body = client_for(coord_us).get("/api/v1/cases/" + query).json()
+    listed = {row["id"] for row in body["results"]}
+    assert body["count"] == len(body["results"]) == len(listed) == expected
+    assert not listed & {case.pk for case in counted_cases["others"]}
+    params = QueryDict(query.lstrip("?"))
+    visible = filtersets.CaseFilterSet(params, queryset=selectors.cases_visible_to(coord_us)).qs
+    assert body["count"] == visible.count()
+
+
+@pytest.mark.parametrize("who, expected", [("staff", 9), ("coord_cbp", 3 + 2), ("liaison_us", 3 + 3)])
+def test_case_list_count_for_every_kind_of_user(who, expected, request, counted_cases):
+    """Admin staff count every case; another agency counts the public cases and its own."""
+    body = client_for(request.getfixturevalue(who)).get("/api/v1/cases/").json()
+    assert body["count"] == len(body["results"]) == expected
+
+
+def test_case_list_count_for_a_user_without_agency(counted_cases, db):
+    from cases import selectors
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="coordinator.none", role="coordinator", agency=None)
+    assert selectors.count_cases_visible_to(user) == 3
+    assert client_for(user).get("/api/v1/cases/").json()["count"] == 3
+
+
+def test_case_list_count_pages_keep_the_total(counted_cases, coord_us):
+    client = client_for(coord_us)
+    first = client.get("/api/v1/cases/?limit=4").json()
+    second = client.get(first["next"]).json()
+    assert first["count"] == second["count"] == 6 and first["previous"] is None
+    assert len(first["results"]) == 4 and len(second["results"]) == 2 and second["next"] is None
+
+
+def test_case_list_count_reads_the_public_cases_from_an_index(counted_cases, coord_us, count_queries):
+    """On PostgreSQL the count of the public cases can come from the sensitivity index alone,
+    with no condition evaluated on every case of the registry (`public OR id IN (…)` could not)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client_for(coord_us).get("/api/v1/cases/").status_code == 200
+    (count_sql,) = [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + count_sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using cases_case_sensitivity" in plan, plan
+    assert "hashed SubPlan" not in plan and " OR " not in plan, plan
