@@ -398,7 +398,9 @@ def _history_user_id() -> int | None:
 
 def _ids_condition(flag_ids: list[int]) -> tuple[str, list]:
     if connection.vendor == "postgresql":
-        return "id = ANY(%s)", [list(flag_ids)]
+        # The array as one text literal, cast by the server: psycopg would write the tens
+        # of thousands of ids of a first run out one by one.
+        return "id = ANY(CAST(%s AS bigint[]))", ["{" + ",".join(map(str, flag_ids)) + "}"]
     return in_list("id", flag_ids)
 
 

@@ -83,3 +83,34 @@ def test_stored_parameters_that_differ_are_rewritten(every_kind, kind):
     assert result.updated == 1
     flag.refresh_from_db()
     assert flag.params == expected
+
+
+def test_keys_and_digests_written_out_are_the_stable_hashes_of_their_inputs(every_kind):
+    from cases.models import CaseSubject
+    from tests.flags.test_stable_hash import reference_hash
+
+    matches = DETECTORS[FlagKind.SUBJECT_MATCH].find(None)
+    assert matches
+    for finding in matches:
+        subject = CaseSubject.objects.get(pk=finding.objects["subject_id"])
+        assert finding.key == reference_hash(
+            FlagKind.SUBJECT_MATCH, finding.objects["subject_id"], finding.objects["other_subject_id"]
+        )
+        assert finding.digest == reference_hash(
+            subject.kind, subject.normalized_key, *finding.params["cases"], *finding.params["leads"]
+        )
+    duplicates = DETECTORS[FlagKind.DUPLICATE_ACTION].find(None)
+    assert duplicates
+    for finding in duplicates:
+        assert finding.key == reference_hash(FlagKind.DUPLICATE_ACTION, *finding.params["items"])
+        assert finding.digest == reference_hash(
+            finding.params["case"], finding.params["function"], *finding.params["owners"]
+        )
+    for kind in (FlagKind.MANDATE_OVERLAP, FlagKind.MISSING_CONTACT):
+        for finding in DETECTORS[kind].find(None):
+            first, second = (
+                (finding.objects["mandate_id"], finding.objects["other_mandate_id"])
+                if kind == FlagKind.MANDATE_OVERLAP
+                else (finding.objects["agency_id"], finding.objects["function_id"])
+            )
+            assert finding.key == reference_hash(kind, first, second)

@@ -12,6 +12,9 @@ from flags.services import SyncResult, sync_flags
 
 class Command(BaseCommand):
     help = "Recompute every flag (mandate overlaps, subject matches, duplicate actions, missing and stale contacts)."
+    # A batch job run on a schedule: the system checks (a quarter of a second of its start-up)
+    # are `manage.py check`'s and the server's to run, not every recomputation's.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(
