@@ -187,9 +187,9 @@ def mandate_overlap_flags(functions: set[int] | None = None) -> list[Finding]:
             m1, m2, agencies, levels = inner, outer, (inner_agency, outer_agency), (inner_level, outer_level)
         else:
             m1, m2, agencies, levels = outer, inner, (outer_agency, inner_agency), (outer_level, inner_level)
-        pair = pairs.setdefault(
-            (m1, m2), {"function": function_id, "agencies": agencies, "levels": levels, "places": {}}
-        )
+        pair = pairs.get((m1, m2))
+        if pair is None:
+            pair = pairs[m1, m2] = {"function": function_id, "agencies": agencies, "levels": levels, "places": {}}
         pair["places"][place_id] = lineage
     prefix = _key_prefix(FlagKind.MANDATE_OVERLAP)
     findings = []
