@@ -21,6 +21,25 @@ def request_user(serializer):
     return serializer.context["request"].user
 
 
+class ShownParticipants(list):
+    """A case's participants already in the form ParticipantSerializer gives them (plain dicts),
+    attached by the case list as `shown_participants`."""
+
+
+class ParticipantListSerializer(serializers.ListSerializer):
+    """Reads `shown_participants` when the case list attached them (no model instance per
+    participant and its agency, nor a serializer call per row), else the case's participants."""
+
+    def get_attribute(self, instance):
+        shown = getattr(instance, "shown_participants", None)
+        return shown if shown is not None else super().get_attribute(instance)
+
+    def to_representation(self, data):
+        if isinstance(data, ShownParticipants):
+            return [dict(row) for row in data]
+        return super().to_representation(data)
+
+
 class ParticipantSerializer(serializers.ModelSerializer):
     agency = slug_field(Agency.objects.all())
     contact = serializers.PrimaryKeyRelatedField(
@@ -30,6 +49,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
     class Meta:
         model = CaseParticipant
         fields = ["agency", "role", "contact"]
+        list_serializer_class = ParticipantListSerializer
 
     def create(self, validated_data):
         return services.participant_add(case=self.context["case"], user=request_user(self), **validated_data)

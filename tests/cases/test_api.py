@@ -687,3 +687,22 @@ def test_case_list_count_reads_the_public_cases_from_an_index(counted_cases, coo
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using cases_case_sensitivity" in plan, plan
     assert "hashed SubPlan" not in plan and " OR " not in plan, plan
+
+
+def test_case_list_shows_participants_as_the_case_does(counted_cases, coord_us, fgr):
+    """The list reads participants as plain rows (attach_shown_participants): the same objects,
+    in the same order, as a case read on its own and as the brief-less serializer gives them."""
+    case = counted_cases["own"][2]
+    contact = ContactFactory(agency=fgr)
+    ParticipantFactory(case=case, agency=fgr, role="observer", contact=contact)
+    client = client_for(coord_us)
+    rows = client.get("/api/v1/cases/").json()["results"]
+    assert len(rows) == 6
+    for row in rows:
+        assert row == client.get(f"/api/v1/cases/{row['id']}/").json()
+    shown = next(row for row in rows if row["id"] == case.pk)["participants"]
+    assert shown == [
+        {"agency": "us-hsi", "role": "lead", "contact": None},
+        {"agency": "mx-fgr", "role": "observer", "contact": contact.pk},
+        {"agency": "us-atf", "role": "support", "contact": None},
+    ]
