@@ -40,6 +40,24 @@ class ParticipantListSerializer(serializers.ListSerializer):
         return super().to_representation(data)
 
 
+class ShownCodes(list):
+    """A case's jurisdiction codes, attached by the case list as `shown_jurisdictions`."""
+
+
+class JurisdictionCodesField(serializers.ManyRelatedField):
+    """The jurisdictions by code; reads `shown_jurisdictions` when the case list attached them
+    (no Jurisdiction instance nor related manager per case), else the case's jurisdictions."""
+
+    def get_attribute(self, instance):
+        shown = getattr(instance, "shown_jurisdictions", None)
+        return shown if shown is not None else super().get_attribute(instance)
+
+    def to_representation(self, iterable):
+        if isinstance(iterable, ShownCodes):
+            return list(iterable)
+        return super().to_representation(iterable)
+
+
 class ParticipantSerializer(serializers.ModelSerializer):
     agency = slug_field(Agency.objects.all())
     contact = serializers.PrimaryKeyRelatedField(
@@ -70,7 +88,7 @@ class CaseSerializer(serializers.ModelSerializer):
         help_text=_("On creation: the lead agency (your own unless you name another participant)"),
     )
     participants = ParticipantSerializer(many=True, required=False)
-    jurisdictions = code_field(Jurisdiction.objects.all(), many=True, required=False)
+    jurisdictions = JurisdictionCodesField(child_relation=code_field(Jurisdiction.objects.all()), required=False)
 
     class Meta:
         model = Case

@@ -71,19 +71,29 @@ def participants_prefetch() -> Prefetch:
     return Prefetch("participants", queryset=rows)
 
 
-def attach_shown_participants(cases) -> None:
-    """The participants of a page of cases as the list shows them, from one query of plain
-    rows: agency slug, role, contact id, in the order of participants_prefetch."""
-    shown = {case.pk: serializers.ShownParticipants() for case in cases}
+def attach_shown_relations(cases) -> None:
+    """The participants and jurisdictions of a page of cases as the list shows them, from one
+    query of plain rows each: agency slug, role, contact id in the order of
+    participants_prefetch; jurisdiction codes in code order."""
+    participants = {case.pk: serializers.ShownParticipants() for case in cases}
     rows = (
-        CaseParticipant.objects.filter(case_id__in=list(shown))
+        CaseParticipant.objects.filter(case_id__in=list(participants))
         .order_by("role", "id")
         .values_list("case_id", "agency__slug", "role", "contact_id")
     )
     for case_id, agency, role, contact in rows:
-        shown[case_id].append({"agency": agency, "role": role, "contact": contact})
+        participants[case_id].append({"agency": agency, "role": role, "contact": contact})
+    codes = {case.pk: serializers.ShownCodes() for case in cases}
+    links = (
+        Case.jurisdictions.through.objects.filter(case_id__in=list(codes))
+        .order_by("jurisdiction__code")
+        .values_list("case_id", "jurisdiction__code")
+    )
+    for case_id, code in links:
+        codes[case_id].append(code)
     for case in cases:
-        case.shown_participants = shown[case.pk]
+        case.shown_participants = participants[case.pk]
+        case.shown_jurisdictions = codes[case.pk]
 
 
 def jurisdictions_prefetch() -> Prefetch:
@@ -109,13 +119,13 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
         if self.is_brief():
             return queryset
         if self.action == "list":
-            return queryset.prefetch_related(jurisdictions_prefetch())  # participants: paginate_queryset
+            return queryset  # the page's participants and jurisdictions: paginate_queryset
         return queryset.prefetch_related(participants_prefetch(), jurisdictions_prefetch())
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None and self.action == "list" and not self.is_brief():
-            attach_shown_participants(page)
+            attach_shown_relations(page)
         return page
 
     def list(self, request, *args, **kwargs):

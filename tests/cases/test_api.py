@@ -690,7 +690,7 @@ def test_case_list_count_reads_the_public_cases_from_an_index(counted_cases, coo
 
 
 def test_case_list_shows_participants_as_the_case_does(counted_cases, coord_us, fgr):
-    """The list reads participants as plain rows (attach_shown_participants): the same objects,
+    """The list reads participants and jurisdictions as plain rows (attach_shown_relations): the same objects,
     in the same order, as a case read on its own and as the brief-less serializer gives them."""
     case = counted_cases["own"][2]
     contact = ContactFactory(agency=fgr)
