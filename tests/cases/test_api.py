@@ -556,9 +556,22 @@ def test_lists_run_the_same_queries_whatever_the_size_of_the_registry(url, coord
             assert large.json()["count"] == items.count()
 
 
-def _plan(queryset) -> str:
+def _plan(queryset, keep_index: str | None = None) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if keep_index:
+            # Leave the planner no other index of the table to prefer (with empty tables its
+            # choice among equal costs depends on what earlier tests left): inside the test's
+            # transaction, so the DROPs are rolled back with it.
+            table = queryset.model._meta.db_table
+            cursor.execute(
+                "SELECT i.indexname FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
+                "JOIN pg_index x ON x.indexrelid = c.oid "
+                "WHERE i.tablename = %s AND i.indexname <> %s AND NOT x.indisprimary AND NOT x.indisunique",
+                [table, keep_index],
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{name}"')
         sql, params = queryset.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -583,7 +596,9 @@ def test_filters_can_use_an_index(db, filterset, params, index):
 
     model = Case if filterset == "CaseFilterSet" else ActionItem
     queryset = getattr(filtersets, filterset)(params, queryset=model.objects.all()).qs
-    assert index in _plan(queryset.order_by())
+    # A b-tree filter must be served by its own index, whatever else the table has; `q`
+    # needs every trigram index of the columns it searches (one bitmap OR), so those stay.
+    assert index in _plan(queryset.order_by(), keep_index=None if index.endswith("_trgm") else index)
 
 
 # ------------------------------------------------------------------ the case list's count
