@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
@@ -24,6 +25,7 @@ from web.vcard import contact_vcard
 
 LIVE_LIMIT = 6
 PAGE_LIMIT = 50
+COUNTERPARTS_PER_PAGE = 25
 
 
 def may_see_contacts(user) -> bool:
@@ -158,8 +160,11 @@ def _counterparts_context(request) -> tuple[dict, int]:
     if not form.is_valid():
         return context, 400
     agency, function = form.cleaned_data["agency"], form.cleaned_data["function"]
-    # The ranking reads its agencies a slice at a time: read them (and contacts) once, here.
-    counterparts = list(counterparts_for(agency=agency, function=function, with_contacts=context["may_see_contacts"]))
+    # The ranking reads its agencies a slice at a time: a page of them (and their contacts)
+    # is read once, here; at national scale an agency can have thousands of counterparts.
+    ranked = counterparts_for(agency=agency, function=function, with_contacts=context["may_see_contacts"])
+    page = Paginator(ranked, COUNTERPARTS_PER_PAGE).get_page(request.GET.get("page"))
+    counterparts = list(page.object_list)
     for counterpart in counterparts:
         counterpart.contacts = selectors.visible_contacts(counterpart.contacts)
     context.update(
@@ -167,6 +172,7 @@ def _counterparts_context(request) -> tuple[dict, int]:
             "agency": agency,
             "function": function,
             "counterparts": counterparts,
+            "page": page,
             "now": datetime.datetime.now(datetime.UTC),
         }
     )

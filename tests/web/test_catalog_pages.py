@@ -145,6 +145,37 @@ def test_counterpart_finder_ranks_and_lists_contacts(catalog, liaison_us):
     assert 'href="/counterparts/sheet/?agency=us-atf&amp;function=firearms-tracing"' in html
 
 
+def test_counterpart_finder_pages_a_national_scale_ranking_at_a_constant_cost(catalog, liaison_us):
+    from agencies.models import Agency, Mandate
+
+    path = "/counterparts/?agency=us-atf&function=firearms-tracing"
+    client = signed_in(liaison_us)
+
+    def add_national_counterparts(start: int, count: int) -> None:
+        for n in range(start, start + count):
+            names = {"name": f"Many {n}", "name_es": f"Muchas {n}"}
+            agency = AgencyFactory(slug=f"mx-many-{n:03d}", acronym=f"MM{n:03d}", country=catalog.mx, **names)
+            MandateFactory(
+                agency=agency, function=catalog.tracing, role=Mandate.Role.SUPPORTING, jurisdictions=[catalog.mx]
+            )
+
+    client.get(path)  # the session's first request writes its activity stamp
+    add_national_counterparts(0, 30)  # a catalog write: the next request ranks afresh
+    with CaptureQueriesContext(connection) as small:
+        first = client.get(path).content.decode()
+    add_national_counterparts(30, 60)
+    with CaptureQueriesContext(connection) as large:
+        html = client.get(path).content.decode()
+    assert len(small.captured_queries) == len(large.captured_queries)
+    total = 2 + 90  # FGR (linked), SEDENA and the added agencies, every one a counterpart
+    assert Agency.objects.filter(country=catalog.mx).count() == total
+    assert f"{total} counterparts of ATF" in html and "Page 1 of 4" in html
+    assert html.count('class="panel counterpart"') == 25 == first.count('class="panel counterpart"')
+    assert html.index('href="/agencies/mx-fgr/"') < html.index('href="/agencies/mx-many-')  # rank kept
+    last = client.get(path + "&page=4").content.decode()
+    assert last.count('class="panel counterpart"') == total - 75 and '<ol class="result-list" start="76">' in last
+
+
 def test_counterpart_finder_names_the_bad_field(catalog, spanish):
     response = spanish.get("/counterparts/?agency=us-nothing&function=firearms-tracing")
     assert response.status_code == 400
