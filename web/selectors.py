@@ -21,6 +21,8 @@ from agencies.models import (
 )
 from agencies.selectors import counterparts_for
 
+CELL_AGENCIES_SHOWN = 8
+
 # West to east along the line; states not listed follow in code order.
 BORDER_ORDER = ["US-CA", "US-AZ", "US-NM", "US-TX", "MX-BCN", "MX-SON", "MX-CHH", "MX-COA", "MX-NLE", "MX-TAM"]
 
@@ -60,6 +62,16 @@ class CoverageCell:
     @property
     def local_agencies(self) -> list[CellAgency]:
         return [a for a in self.agencies if not a.nationwide or self.column.country_wide]
+
+    @property
+    def shown_agencies(self) -> list[CellAgency]:
+        """The first few local agencies: at national scale a state's cell can hold hundreds;
+        the cell's "details" link lists them all."""
+        return self.local_agencies[:CELL_AGENCIES_SHOWN]
+
+    @property
+    def more_count(self) -> int:
+        return max(0, len(self.local_agencies) - CELL_AGENCIES_SHOWN)
 
     @property
     def nationwide_count(self) -> int:

@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from agencies.cache import catalog_cache_key
 from agencies.models import Agency, AgencyName, Contact, FunctionalArea, Jurisdiction, Office
 from agencies.selectors import agency_search, contact_search, counterparts_for, first_counterparts, office_search
 from registry.models import Role, role_of
@@ -26,6 +28,7 @@ from web.vcard import contact_vcard
 LIVE_LIMIT = 6
 PAGE_LIMIT = 50
 COUNTERPARTS_PER_PAGE = 25
+COVERAGE_CACHE_SECONDS = 60
 
 
 def may_see_contacts(user) -> bool:
@@ -226,7 +229,15 @@ def jurisdiction_detail(request, code: str):
 
 @require_GET
 def coverage(request):
-    return render(request, "web/coverage.html", {"matrix": selectors.coverage_matrix(), "section": "coverage"})
+    # The matrix reads every active mandate's places: kept for a minute under the catalog's
+    # version, which every catalog write replaces (agencies/cache.py). Names are localized
+    # when shown, so one copy serves both languages.
+    key = catalog_cache_key("coverage-matrix")
+    matrix = cache.get(key)
+    if matrix is None:
+        matrix = selectors.coverage_matrix()
+        cache.set(key, matrix, COVERAGE_CACHE_SECONDS)
+    return render(request, "web/coverage.html", {"matrix": matrix, "section": "coverage"})
 
 
 _l = gettext_lazy

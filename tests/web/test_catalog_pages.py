@@ -255,6 +255,35 @@ def test_coverage_matrix_flags_a_missing_counterpart(catalog):
     assert not cells["US-TX"].missing
 
 
+def test_coverage_matrix_is_kept_until_the_catalog_changes_and_crowded_cells_are_cut(catalog, anonymous):
+    from agencies.models import Mandate
+
+    assert "Many 0" not in anonymous.get("/coverage/").content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        anonymous.get("/coverage/")
+    assert not [q for q in cached.captured_queries if "agencies_mandate" in q["sql"]]  # read from the cache
+    for n in range(12):  # a write: the next page reads the catalog again
+        agency = AgencyFactory(slug=f"us-many-{n:02d}", acronym="", name=f"Many {n}", country=catalog.us)
+        supporting = Mandate.Role.SUPPORTING
+        MandateFactory(agency=agency, function=catalog.tracing, role=supporting, jurisdictions=[catalog.tx])
+    html = anonymous.get("/coverage/").content.decode()
+    assert "Many 0" in html
+    from web.selectors import CELL_AGENCIES_SHOWN, coverage_matrix
+
+    texas = next(
+        cell
+        for row in coverage_matrix().rows
+        if row.function.pk == catalog.tracing.pk
+        for cell in row.cells
+        if cell.column.jurisdiction.code == "US-TX"
+    )
+    local = len(texas.local_agencies)
+    assert local >= 12 > CELL_AGENCIES_SHOWN
+    assert f"+{local - CELL_AGENCIES_SHOWN} more" in html  # the Texas cell lists 8, says how many more
+    others = local - 12
+    assert CELL_AGENCIES_SHOWN - others <= html.count('href="/agencies/us-many-') <= CELL_AGENCIES_SHOWN
+
+
 def test_coverage_matrix_runs_a_constant_number_of_queries(catalog, anonymous):
     with CaptureQueriesContext(connection) as small:
         anonymous.get("/coverage/")
