@@ -69,3 +69,15 @@ def test_a_nul_byte_in_a_related_slug_is_a_400(admin_api):
         format="json",
     )
     assert response.status_code == 400, response.content
+
+
+def test_manage_py_without_secret_key_says_what_to_set_without_a_traceback():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "0"}
+    command = [sys.executable, str(root / "manage.py"), "check"]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    assert result.returncode == 1
+    assert result.stderr.startswith("Enlace cannot start: DJANGO_SECRET_KEY is not set")
+    assert "Traceback" not in result.stderr and "DJANGO_DEBUG=1" in result.stderr
