@@ -268,14 +268,7 @@ def _write(kind: str, changes: _Changes, now) -> None:
         flag_ids = list(changes.readdressed)
         for chunk in _chunks(flag_ids):
             FlagAgency.objects.filter(flag_id__in=chunk).delete()
-        FlagAgency.objects.bulk_create(
-            [
-                FlagAgency(flag_id=flag_id, agency_id=agency_id)
-                for flag_id, agencies in changes.readdressed.items()
-                for agency_id in sorted(agencies)
-            ],
-            batch_size=BATCH,
-        )
+        _address(changes.readdressed.items())
     if changes.updated:
         Flag.objects.bulk_update(changes.updated, [*STATE_FIELDS, "updated_at"], batch_size=500)
         _write_history([flag.pk for flag in changes.updated], "~", user_id, now)
@@ -305,14 +298,7 @@ def _insert_new_flags(kind: str, findings: list[Finding], now) -> list[int]:
             [_applied(_new_flag(kind, finding.key, now), finding, now) for finding in findings], batch_size=500
         )
         flag_ids = [flag.pk for flag in created]
-        FlagAgency.objects.bulk_create(
-            [
-                FlagAgency(flag_id=flag_id, agency_id=agency_id)
-                for flag_id, finding in zip(flag_ids, findings, strict=True)
-                for agency_id in sorted(finding.agency_ids)
-            ],
-            batch_size=500,
-        )
+        _address((flag_id, finding.agency_ids) for flag_id, finding in zip(flag_ids, findings, strict=True))
         return flag_ids
     table = Flag._meta.db_table
     with connection.cursor() as cursor:
@@ -343,10 +329,7 @@ def _insert_new_flags(kind: str, findings: list[Finding], now) -> list[int]:
                 for flag_id, finding in zip(
                     flag_ids[start : start + BATCH], findings[start : start + BATCH], strict=True
                 ):
-                    concerned = ["\\N"] * len(OBJECT_FIELDS)
-                    for name, value in finding.objects.items():
-                        if value is not None:
-                            concerned[OBJECT_INDEX[name]] = str(value)
+                    concerned = ["\\N" if value is None else str(value) for value in _concerned(finding)]
                     params = json.dumps(finding.params)
                     if "\\" in params:
                         params = params.replace("\\", "\\\\")
@@ -371,6 +354,18 @@ def _insert_new_flags(kind: str, findings: list[Finding], now) -> list[int]:
                     )
                 )
     return flag_ids
+
+
+def _address(addressees: Iterable[tuple[int, frozenset[int]]]) -> None:
+    """Write each flag's addressees (flag id, its agencies) through the ORM."""
+    FlagAgency.objects.bulk_create(
+        [
+            FlagAgency(flag_id=flag_id, agency_id=agency_id)
+            for flag_id, agencies in addressees
+            for agency_id in sorted(agencies)
+        ],
+        batch_size=BATCH,
+    )
 
 
 def _copy_text(value: str) -> str:
