@@ -13,8 +13,8 @@ from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from agencies.cache import catalog_cache_key
@@ -222,17 +222,17 @@ def jurisdiction_detail(request, code: str):
         "jurisdiction": jurisdiction,
         "function": function,
         "section": "coverage",
-        **selectors.jurisdiction_page(jurisdiction, function=function),
+        **selectors.jurisdiction_page(jurisdiction, function=function, page=request.GET.get("page")),
     }
     return render(request, "web/jurisdiction_detail.html", context)
 
 
 @require_GET
 def coverage(request):
-    # The matrix reads every active mandate's places: kept for a minute under the catalog's
-    # version, which every catalog write replaces (agencies/cache.py). Names are localized
-    # when shown, so one copy serves both languages.
-    key = catalog_cache_key("coverage-matrix")
+    # Kept for a minute under the catalog's version, which every catalog write replaces
+    # (agencies/cache.py). A cell's first agencies are ranked by their label in the active
+    # language, so each language has its own copy.
+    key = catalog_cache_key("coverage-matrix", get_language() or settings.LANGUAGE_CODE)
     matrix = cache.get(key)
     if matrix is None:
         matrix = selectors.coverage_matrix()

@@ -3,13 +3,21 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import AgencyFactory, FunctionalAreaFactory, MandateFactory
+from agencies.models import Mandate
+from tests.factories import AgencyFactory, FunctionalAreaFactory, JurisdictionFactory, MandateFactory, OfficeFactory
 from tests.web.conftest import signed_in
+from web.selectors import (
+    JURISDICTION_CHILDREN_SHOWN,
+    JURISDICTION_GROUP_SHOWN,
+    JURISDICTION_OFFICES_SHOWN,
+    MANDATES_PER_PAGE,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -231,8 +239,8 @@ def test_coverage_matrix_marks_overlaps_and_missing_counterparts(catalog, anonym
     assert codes == ["US", "US-AZ", "US-TX", "MX", "MX-SON", "MX-CHH"]
     rows = {row.function.slug: row for row in matrix.rows}
     tracing = dict(zip(codes, rows["firearms-tracing"].cells, strict=True))
-    assert [a.slug for a in tracing["US"].agencies] == ["us-atf"]
-    assert {a.slug for a in tracing["US-TX"].local_agencies} == {"us-hsi"}
+    assert [a.slug for a in tracing["US"].shown_agencies] == ["us-atf"]
+    assert [a.slug for a in tracing["US-TX"].shown_agencies] == ["us-hsi"]
     assert tracing["US-TX"].nationwide_count == 1
     assert tracing["MX"].overlap  # FGR and SEDENA both lead tracing over Mexico
     assert not tracing["US"].overlap
@@ -256,8 +264,6 @@ def test_coverage_matrix_flags_a_missing_counterpart(catalog):
 
 
 def test_coverage_matrix_is_kept_until_the_catalog_changes_and_crowded_cells_are_cut(catalog, anonymous):
-    from agencies.models import Mandate
-
     assert "Many 0" not in anonymous.get("/coverage/").content.decode()
     with CaptureQueriesContext(connection) as cached:
         anonymous.get("/coverage/")
@@ -277,7 +283,7 @@ def test_coverage_matrix_is_kept_until_the_catalog_changes_and_crowded_cells_are
         for cell in row.cells
         if cell.column.jurisdiction.code == "US-TX"
     )
-    local = len(texas.local_agencies)
+    local = texas.local_count
     assert local >= 12 > CELL_AGENCIES_SHOWN
     assert f"+{local - CELL_AGENCIES_SHOWN} more" in html  # the Texas cell lists 8, says how many more
     others = local - 12
@@ -349,3 +355,107 @@ def test_agency_page_lists_the_flags_that_concern_it_for_its_officials(catalog, 
     assert "Flags that concern this agency" in html
     assert "SEDENA" in html.split("Flags that concern this agency")[1]  # the overlap with SEDENA, in a sentence
     assert "Flags that concern this agency" not in anonymous.get("/agencies/mx-fgr/").content.decode()
+
+
+def add_texas_mandates(catalog, count: int, *, start: int = 0) -> None:
+    for n in range(start, start + count):
+        agency = AgencyFactory(
+            slug=f"us-tx-agency-{n:03d}", acronym="", name=f"Texas Agency {n:03d}", country=catalog.us
+        )
+        MandateFactory(
+            agency=agency, function=catalog.tracing, role=Mandate.Role.SUPPORTING, jurisdictions=[catalog.tx]
+        )
+
+
+def agency_links(html: str) -> list[str]:
+    return re.findall(r'href="/agencies/(us-tx-agency-\d+)/"', html)
+
+
+def test_each_function_shows_its_first_mandates_and_links_to_all(catalog, anonymous):
+    add_texas_mandates(catalog, 15)
+    html = anonymous.get("/jurisdictions/US-TX/").content.decode()
+    # 15 + ATF (national) + HSI hold tracing over Texas: ATF's primary first, then by name.
+    assert 'href="?function=firearms-tracing#agencies">See all 17' in html
+    assert 'href="/agencies/us-atf/"' in html and 'href="/agencies/us-hsi/"' in html
+    assert agency_links(html) == [f"us-tx-agency-{n:03d}" for n in range(JURISDICTION_GROUP_SHOWN - 2)]
+    assert "?function=prosecution" not in html  # one mandate: nothing more to see
+
+
+def test_a_function_is_paged(catalog, anonymous):
+    add_texas_mandates(catalog, MANDATES_PER_PAGE + 5)
+    first = anonymous.get("/jurisdictions/US-TX/?function=firearms-tracing").content.decode()
+    # ATF, HSI, then 48 Texas agencies by name; the last seven on page two.
+    assert agency_links(first) == [f"us-tx-agency-{n:03d}" for n in range(MANDATES_PER_PAGE - 2)]
+    assert 'href="/agencies/us-hsi/"' in first
+    assert "Page 1 of 2" in first
+    assert 'href="?function=firearms-tracing&amp;page=2#agencies"' in first
+    assert "See all" not in first
+    second = anonymous.get("/jurisdictions/US-TX/?function=firearms-tracing&page=2").content.decode()
+    assert agency_links(second) == [f"us-tx-agency-{n:03d}" for n in range(MANDATES_PER_PAGE - 2, 55)]
+    assert 'href="/agencies/us-hsi/"' not in second
+    assert 'href="?function=firearms-tracing&amp;page=1#agencies"' in second and "Page 2 of 2" in second
+
+
+@pytest.mark.parametrize(
+    ("page", "shown"), [("0", 1), ("-3", 1), ("abc", 1), ("", 1), ("1.5", 1), ("3", 2), ("99999999999999999999", 2)]
+)
+def test_a_page_that_does_not_exist_shows_the_nearest(catalog, anonymous, page, shown):
+    add_texas_mandates(catalog, MANDATES_PER_PAGE + 5)
+    response = anonymous.get("/jurisdictions/US-TX/", {"function": "firearms-tracing", "page": page})
+    assert response.status_code == 200
+    assert f"Page {shown} of 2" in response.content.decode()
+
+
+def test_a_function_nobody_holds_here_says_so(catalog, anonymous):
+    FunctionalAreaFactory(slug="export-control")
+    response = anonymous.get("/jurisdictions/US-TX/?function=export-control&page=4")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No agency holds a mandate here for this function." in html
+    assert "Page " not in html
+
+
+def test_offices_are_cut_with_their_count(catalog, anonymous):
+    html = anonymous.get("/jurisdictions/US-TX/").content.decode()
+    assert "offices, by agency" not in html
+    for n in range(JURISDICTION_OFFICES_SHOWN + 3):
+        OfficeFactory(agency=catalog.hsi, name=f"HSI Texas Office {n:03d}", jurisdiction=catalog.tx)
+    html = anonymous.get("/jurisdictions/US-TX/").content.decode()
+    assert f"The first {JURISDICTION_OFFICES_SHOWN} of {JURISDICTION_OFFICES_SHOWN + 3} offices" in html
+    assert html.count("HSI Texas Office ") == JURISDICTION_OFFICES_SHOWN
+    assert "HSI Texas Office 049" in html and "HSI Texas Office 050" not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "small_says", "large_says"),
+    [
+        ("/jurisdictions/US-TX/", "See all 57", "See all 207"),
+        ("/jurisdictions/US-TX/?function=firearms-tracing&page=2", "Page 2 of 2", "Page 2 of 5"),
+    ],
+)
+def test_the_jurisdiction_page_runs_a_constant_number_of_queries(catalog, anonymous, path, small_says, large_says):
+    add_texas_mandates(catalog, MANDATES_PER_PAGE + 5)
+    OfficeFactory(agency=catalog.hsi, jurisdiction=catalog.tx)
+    anonymous.get(path)  # warm what the session and the caches read once
+    with CaptureQueriesContext(connection) as small:
+        small_html = anonymous.get(path).content.decode()
+    add_texas_mandates(catalog, 3 * MANDATES_PER_PAGE, start=100)
+    prosecution = catalog.prosecution
+    for n in range(12):
+        agency = AgencyFactory(slug=f"us-tx-prosecutor-{n}", country=catalog.us)
+        MandateFactory(agency=agency, function=prosecution, jurisdictions=[catalog.tx])
+        OfficeFactory(agency=agency, jurisdiction=catalog.tx)
+    with CaptureQueriesContext(connection) as large:
+        large_html = anonymous.get(path).content.decode()
+    assert len(small.captured_queries) == len(large.captured_queries)
+    assert small_says in small_html and large_says in large_html
+
+
+def test_places_inside_are_cut_with_their_count_and_municipalities_last(catalog, anonymous):
+    for n in range(JURISDICTION_CHILDREN_SHOWN + 4):
+        JurisdictionFactory(code=f"US-TX-M{n:03d}", kind="municipality", name=f"Town {n:03d}", parent=catalog.tx)
+    JurisdictionFactory(code="US-POE-2402", kind="port-of-entry", name="El Paso port", parent=catalog.tx)
+    html = anonymous.get("/jurisdictions/US-TX/").content.decode()
+    assert "El Paso port" in html  # before every municipality
+    assert "Town 058" in html and "Town 059" not in html
+    assert "… and 5 more" in html
