@@ -124,6 +124,9 @@ DATABASES = {
 # One request, one transaction: a refused write leaves nothing half-written.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check of reused connections that reads the socket
+    # instead of sending SELECT 1 (registry/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "registry.db.postgresql"
     # The registry is read from memory or SSD: tell the planner (random_page_cost 1.1 instead
     # of 4, the spinning-disk default), or at national scale `?q=` and the function and
     # jurisdiction filters read whole tables instead of their indexes. Per connection, so it
@@ -131,6 +134,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", f"-c random_page_cost={os.environ.get('ENLACE_PG_RANDOM_PAGE_COST', '1.1')}"
     )
+# The token lookup that every API call runs is a prepared statement on PostgreSQL; 0 behind
+# a pooler in transaction mode that cannot keep them (registry/db/postgresql/base.py).
+ENLACE_PG_PREPARED_STATEMENTS = os.environ.get("ENLACE_PG_PREPARED_STATEMENTS", "1") != "0"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several requests may write at once (tests with a live server, runserver threads).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

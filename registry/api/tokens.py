@@ -35,7 +35,9 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         from registry.models import ROLE_ORDER, Role
 
         token_model, user_model = self.get_model(), get_user_model()
-        with connection.cursor() as cursor:
+        # Prepared on PostgreSQL (registry/db/postgresql): planning it cost more than running it.
+        cursor_for = getattr(connection, "prepared_cursor", connection.cursor)
+        with cursor_for() as cursor:
             cursor.execute(_token_sql(), [role.value for role in ROLE_ORDER] + [key])
             row = cursor.fetchone()
         if row is None:
@@ -59,12 +61,27 @@ def _from_db(model, fields, values, connection):
     """A model instance from raw column values, converted as the ORM converts them (SQLite
     returns dates as text, for instance)."""
     converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+    for value, converters in zip(values, _converters(model, connection.alias), strict=True):
+        for converter, column in converters:
             value = converter(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+@functools.cache
+def _converters(model, alias: str) -> list[list]:
+    """Per concrete field of the model, the ORM's converters for this database (and the
+    column each expects): looked up once, not on every call. (They depend on the backend
+    and on settings, not on which thread's connection asks.)"""
+    from django.db import connections
+
+    connection = connections[alias]
+    converters = []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        converters.append([(converter, column) for converter in found])
+    return converters
 
 
 @functools.cache
