@@ -180,6 +180,10 @@ def test_counterpart_finder_pages_a_national_scale_ranking_at_a_constant_cost(ca
     assert f"{total} counterparts of ATF" in html and "Page 1 of 4" in html
     assert html.count('class="panel counterpart"') == 25 == first.count('class="panel counterpart"')
     assert html.index('href="/agencies/mx-fgr/"') < html.index('href="/agencies/mx-many-')  # rank kept
+    # "Next" keeps the agency and the function (the link once lost its first parameter).
+    next_link = 'href="?agency=us-atf&amp;function=firearms-tracing&amp;page=2"'
+    assert next_link in html
+    assert "Page 2 of 4" in client.get("/counterparts/?agency=us-atf&function=firearms-tracing&page=2").content.decode()
     last = client.get(path + "&page=4").content.decode()
     assert last.count('class="panel counterpart"') == total - 75 and '<ol class="result-list" start="76">' in last
 
