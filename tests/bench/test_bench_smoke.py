@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.run import CALLS, percentile
+from bench.run import CALLS, combine_rounds, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +27,18 @@ def test_percentile_is_nearest_rank():
     assert percentile(values, 0.50) == 50.0
     assert percentile(values, 0.95) == 95.0
     assert percentile([7.0], 0.95) == 7.0
+
+
+def test_load_rounds_combine_into_requests_over_their_whole_time():
+    rounds = [
+        {"tool": "wrk", "rps": 100.0, "p50": 2.0, "p95": 5.0, "requests": 1000, "errors": 0},
+        {"tool": "wrk", "rps": 50.0, "p50": 3.0, "p95": 9.0, "requests": 500, "errors": 2},
+    ]
+    combined = combine_rounds(rounds)
+    assert combined["rps"] == 1500 / 20  # 1500 requests in 10 s + 10 s
+    assert (combined["p95"], combined["errors"], combined["requests"], combined["rounds"]) == (9.0, 2, 1500, 2)
+    shorter = combine_rounds([rounds[0], {**rounds[1], "requests": 100, "rps": 20.0}])  # 10 s + 5 s
+    assert shorter["rps"] == 1100 / 15 != (100.0 + 20.0) / 2
 
 
 def test_smoke_run_measures_every_call_and_writes_the_table(tmp_path):
@@ -55,3 +67,4 @@ def test_smoke_run_measures_every_call_and_writes_the_table(tmp_path):
     for row in ("gunicorn /livez (floor)", "gunicorn counterparts", "detect_flags in full", "worker peak memory"):
         assert row in report
     assert "(HTTP " not in report  # every measured call answered 200
+    assert "- CPU reference" in report
