@@ -68,7 +68,7 @@ run: data
 # PostgreSQL) run alone afterwards. pytest's exit 5 means "no test selected".
 PYTEST_WORKERS ?= 2
 test: install-dev system-deps messages
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" --durations=10 $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install-dev

@@ -487,7 +487,7 @@ def measure_load(database_url: str, counterparts_path: str, token: str, seconds:
         auth = {"Authorization": f"Token {token}"}
         targets = (("livez", "/livez", {}), ("counterparts", counterparts_path, auth))
         for _key, path, headers in targets:
-            drive(port, path, min(3.0, seconds), headers)  # warm both workers
+            drive(port, path, min(3.0, max(1.0, seconds / 3)), headers)  # warm both workers
         # The seconds of each target in LOAD_ROUNDS alternating rounds: a machine whose speed
         # drifts (other tenants of the host) weighs on both sides of the ratio alike.
         count = LOAD_ROUNDS if seconds >= 2 * LOAD_ROUNDS else 1  # wrk counts whole seconds
