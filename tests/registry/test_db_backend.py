@@ -73,22 +73,14 @@ def test_the_token_lookup_is_prepared_once_per_connection(coordinator_api):
     assert len(prepared_statements(connection)) == 1
 
 
-def test_prepared_statements_can_be_switched_off_for_a_pooler(settings):
-    settings.ENLACE_PG_PREPARED_STATEMENTS = False
+@pytest.mark.parametrize(("enabled", "prepared"), [(False, []), (True, ["SELECT $1::int + 1"])])
+def test_prepared_statements_can_be_switched_off_for_a_pooler(settings, enabled, prepared):
+    settings.ENLACE_PG_PREPARED_STATEMENTS = enabled  # read when a connection opens
     wrapper = connections.create_connection("default")
     try:
         with wrapper.prepared_cursor() as cursor:
             cursor.execute("SELECT %s::int + 1", [41])
             assert cursor.fetchone()[0] == 42
-        assert prepared_statements(wrapper) == []
-    finally:
-        wrapper.close()
-    settings.ENLACE_PG_PREPARED_STATEMENTS = True
-    wrapper = connections.create_connection("default")
-    try:
-        with wrapper.prepared_cursor() as cursor:
-            cursor.execute("SELECT %s::int + 1", [41])
-            assert cursor.fetchone()[0] == 42
-        assert prepared_statements(wrapper) == ["SELECT $1::int + 1"]
+        assert prepared_statements(wrapper) == prepared
     finally:
         wrapper.close()
