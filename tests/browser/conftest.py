@@ -47,6 +47,7 @@ def site(django_db_setup, django_db_blocker):
     from django.contrib.auth.models import Group
     from django.core import serializers
     from django.core.management import call_command
+    from django.db import connections
     from pytest_django.live_server_helper import LiveServer
 
     with django_db_blocker.unblock():
@@ -68,6 +69,10 @@ def site(django_db_setup, django_db_blocker):
             Group.objects.all().delete()
             for restored in serializers.deserialize("json", migrated):
                 restored.save()
+            # The connection these queries opened is not the suite's: Django keeps connections
+            # per context, and with Playwright running this code gets its own. Left open, it
+            # outlived the suite and the test database could not be dropped at the end.
+            connections.close_all()
 
 
 @pytest.fixture(scope="module")
