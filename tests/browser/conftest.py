@@ -122,6 +122,14 @@ def page(browser, site):
     assert not csp, f"Content-Security-Policy violations: {csp}"
 
 
+def type_agency(page, selector: str, text: str) -> None:
+    """Type into a typed agency field and wait for its suggestions to come back. On the SQLite
+    lane the live server's threads share the test's one connection: a suggestion request still
+    running when the form is submitted interleaved its savepoints with the form's (a 500)."""
+    with page.expect_response(lambda response: "/api/v1/agencies/?limit=10" in response.url):
+        page.fill(selector, text)
+
+
 def sign_in(page, username: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, type_agency
 
 # django_db: the test database exists and each test's own writes on the shared SQLite
 # connection roll back; the module's data stays (tests/browser/conftest.py).
@@ -41,7 +41,7 @@ def test_anonymous_visitor_switches_to_spanish_finds_fgr_by_pgr_and_opens_the_co
 def test_liaison_officer_finds_atfs_counterpart_for_tracing_and_downloads_the_vcard(page):
     sign_in(page, "liaison.us")
     page.click('nav.main-nav a[href="/counterparts/"]')
-    page.fill("#id_agency", "us-atf")
+    type_agency(page, "#id_agency", "us-atf")
     page.select_option("#id_function", "firearms-tracing")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
@@ -70,7 +70,7 @@ def test_coordinator_creates_a_case_adds_an_action_item_and_resolves_a_flag(page
     page.fill("#id_title", "Rifles recovered in Ciudad Juárez")
     page.fill("#id_summary", "Straw purchases traced to El Paso dealers.")
     page.select_option("#id_sensitivity", "restricted")
-    page.fill("#id_supporting", "mx-fgr")  # typed (slugs or acronyms), with suggestions
+    type_agency(page, "#id_supporting", "mx-fgr")  # typed (slugs or acronyms), with suggestions
     with page.expect_navigation():
         page.click("main form button[type=submit]")
     assert re.search(r"/cases/\d+/$", page.url)
@@ -87,9 +87,9 @@ def test_coordinator_creates_a_case_adds_an_action_item_and_resolves_a_flag(page
 
     # The participant's agency is typed: the agency search fills the suggestions as you type.
     page.click("text=Add a participant")
-    page.fill("#id_participant-agency", "Homeland")
+    type_agency(page, "#id_participant-agency", "Homeland")
     page.locator('#id_participant-agency_suggestions option[value="us-hsi"]').wait_for(state="attached")
-    page.fill("#id_participant-agency", "us-hsi")
+    type_agency(page, "#id_participant-agency", "us-hsi")
     with page.expect_navigation():
         page.click("#participants form button[type=submit]")
     assert page.locator('#participants a[href="/agencies/us-hsi/"]').count() == 1
