@@ -145,10 +145,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"
 
-# django-axes first: it refuses a locked-out account before any password is checked.
+# django-axes first: it refuses a locked-out account before any password is checked. Then
+# Django's ModelBackend, loading each page's user with agency and role in one query.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "registry.auth.ModelBackend",
 ]
 
 # OWASP ASVS 2.1: at least 12 characters, at least 64 allowed (Django's fields take 128),
