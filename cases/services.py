@@ -24,7 +24,12 @@ from registry.models import Role, role_of
 
 
 def _agency_participates(case: Case, agency_id: int | None) -> bool:
-    return agency_id is not None and case.participants.filter(agency_id=agency_id).exists()
+    if agency_id is None:
+        return False
+    loaded = getattr(case, "_prefetched_objects_cache", {}).get("participants")
+    if loaded is not None:  # read with the case (every participant, never a filtered subset)
+        return any(participant.agency_id == agency_id for participant in loaded)
+    return case.participants.filter(agency_id=agency_id).exists()
 
 
 def can_manage_case(user, case: Case) -> bool:

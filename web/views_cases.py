@@ -153,8 +153,19 @@ def case_create(request):
     return render(request, "web/cases/case_form.html", {"form": form, "section": "cases"}, status=status)
 
 
+NAME = ("name", "name_es")  # display_name
+AGENCY_NAME = ("slug", "acronym", *NAME)
+ITEM_COLUMNS = ("title", "case_id", "owner_id", "function_id", "due_date", "status")
+UPDATE_COLUMNS = ("item_id", "author_id", "created_at", "text", "old_status", "new_status")
+
+
 def _case_for(user, pk: int, *, lock: bool = False) -> Case:
-    queryset = cases_visible_to(user).select_related("lead_agency", "created_by")
+    participants = CaseParticipant.objects.select_related("agency", "contact").order_by("role", "agency__name")
+    queryset = (
+        cases_visible_to(user)
+        .select_related("lead_agency", "created_by")
+        .prefetch_related(Prefetch("participants", queryset=participants))
+    )
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     return get_object_or_404(queryset, pk=pk)
@@ -251,12 +262,18 @@ def case_detail(request, pk: int):
     else:
         record_case_read(case=case, user=user, via="web")
 
-    participants = list(case.participants.select_related("agency", "contact").order_by("role", "agency__name"))
-    subjects = list(case.subjects.select_related("recovered_in").order_by("kind", "identifier"))
-    items = list(_overdue_first(case.action_items.select_related("owner", "assignee", "function")))
+    participants = list(case.participants.all())  # read with the case (rights are checked against them)
+    subjects = list(case.subjects.order_by("kind", "identifier"))
+    # Of the related rows, the columns the page shows: a case has dozens of items and updates.
+    items = list(
+        _overdue_first(case.action_items.select_related("owner", "function")).only(
+            *ITEM_COLUMNS, *(f"owner__{name}" for name in AGENCY_NAME), *(f"function__{name}" for name in NAME)
+        )
+    )
     timeline = list(
         ActionUpdate.objects.filter(item__case=case)
         .select_related("item", "author")
+        .only(*UPDATE_COLUMNS, "item__title", "author__username")
         .order_by("-created_at", "-id")[:100]
     )
     context = {

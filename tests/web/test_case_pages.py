@@ -504,3 +504,33 @@ def _add_many_agencies(catalog, *, acronyms: bool, count: int = 2100) -> None:
         )
         for n in range(count)
     )
+
+
+def test_case_page_queries_do_not_grow_with_its_items_updates_and_subjects(case, catalog, coordinator_us):
+    """The page reads only some columns of items, owners, functions and updates: a column it
+    shows but did not read would cost a query per row, which this catches."""
+    client = signed_in(coordinator_us)
+
+    def measure():
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(f"/cases/{case.pk}/")
+        assert response.status_code == 200
+        return len(context.captured_queries), response.content.decode()
+
+    measure()  # warm the per-process caches
+    first = services.action_item_create(
+        user=coordinator_us, case=case, owner=catalog.atf, title="First item", function=catalog.tracing
+    )
+    services.action_update_add(item=first, user=coordinator_us, text="Started on the first.")
+    queries, _html = measure()
+    for n in range(6):
+        owner = catalog.fgr if n % 2 else catalog.atf
+        added = services.action_item_create(
+            user=coordinator_us, case=case, owner=owner, title=f"Item {n}", function=catalog.prosecution
+        )
+        services.action_update_add(item=added, user=coordinator_us, text=f"Update {n}")
+        services.subject_add(case=case, user=coordinator_us, kind="firearm", identifier=f"SN{n}00{n}", make="Colt")
+    more_queries, html = measure()
+    assert more_queries == queries
+    assert "Item 5" in html and "Update 5" in html and "SN5005" in html
+    assert ">FGR<" in html and "Prosecution" in html and "coordinator.us" in html
