@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "interchange",
     "django_tasks",  # background tasks (webhook deliveries),
     "django_tasks_db",  # queued in the database
+    "django.forms",  # Django's widget templates, after the apps that override some (FORM_RENDERER)
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,11 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's template engine, so an app may override one of
+# Django's widget templates (web/templates/django/forms/widgets/select.html: the same
+# markup, written faster).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # Unset DATABASE_URL means the embedded quickstart database.
 DATABASES = {
