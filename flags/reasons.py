@@ -58,21 +58,29 @@ class FlagBook:
                 case_ids.add(params["case"])
             subject_ids.update(pk for pk in (flag.subject_id, flag.other_subject_id) if pk)
             item_ids.update(params.get("items", []))
-        self.agencies = {a.pk: a for a in Agency.objects.filter(pk__in=agency_ids)}
-        self.functions = {f.pk: f for f in FunctionalArea.objects.filter(pk__in=function_ids)}
-        self.places = {p.pk: p for p in Jurisdiction.objects.filter(pk__in=place_ids)}
+        # Only the columns the sentences and `concerns` use: a page of flags names hundreds of rows.
+        names = ("name", "name_es")
+        agencies = Agency.objects.filter(pk__in=agency_ids).only("slug", "acronym", *names)
+        self.agencies = {a.pk: a for a in agencies}
+        functions = FunctionalArea.objects.filter(pk__in=function_ids).only("slug", *names)
+        self.functions = {f.pk: f for f in functions}
+        self.places = {p.pk: p for p in Jurisdiction.objects.filter(pk__in=place_ids).only("code", *names)}
         # Blocked contacts (ARCO) are never named.
-        self.contacts = {c.pk: c for c in Contact.objects.visible().filter(pk__in=contact_ids)}
-        self.cases = {c.pk: c for c in cases_visible_to(user).filter(pk__in=case_ids)}
+        self.contacts = {c.pk: c for c in Contact.objects.visible().filter(pk__in=contact_ids).only("name")}
+        self.cases = {c.pk: c for c in cases_visible_to(user).filter(pk__in=case_ids).only("reference", "title")}
         hidden = case_ids - set(self.cases)
         self.lead_liaisons = {
             p.case_id: p.contact
             for p in CaseParticipant.objects.filter(
                 case_id__in=hidden, role=CaseParticipant.Role.LEAD, contact__blocked_at__isnull=True
-            ).select_related("contact")
+            )
+            .select_related("contact")
+            .only("case_id", "contact__name", "contact__title", "contact__email", "contact__phone")
         }
-        self.subjects = {s.pk: s for s in CaseSubject.objects.filter(pk__in=subject_ids, case_id__in=list(self.cases))}
-        self.items = {i.pk: i for i in ActionItem.objects.filter(pk__in=item_ids, case_id__in=list(self.cases))}
+        subjects = CaseSubject.objects.filter(pk__in=subject_ids, case_id__in=list(self.cases))
+        self.subjects = {s.pk: s for s in subjects.only("case_id", "kind", "identifier")}
+        items = ActionItem.objects.filter(pk__in=item_ids, case_id__in=list(self.cases))
+        self.items = {i.pk: i for i in items.only("case_id", "owner_id", "title")}
 
     # names ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from agencies.models import Agency
+from agencies.api.serializers import AgencyBriefSerializer
 from flags import filtersets, selectors, services
 from flags.api import serializers
 from flags.models import FlagEvent
@@ -27,7 +27,7 @@ class FlagViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
         queryset = (
             selectors.flags_visible_to(self.request.user)
             .select_related("status_changed_by")
-            .prefetch_related(Prefetch("agencies", queryset=Agency.objects.select_related("country")))
+            .prefetch_related(Prefetch("agencies", queryset=AgencyBriefSerializer.rows()))
         )
         if self.action in ("retrieve", "resolve"):
             events = FlagEvent.objects.select_related("user").order_by("at", "id")
