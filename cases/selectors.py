@@ -123,7 +123,10 @@ def suggested_partners(agency_id: int | None, *, case: Case | None = None, limit
         .order_by("-cases", "agency_id")
         .values("agency_id")[:limit]
     )
-    return list(Agency.objects.filter(pk__in=ranked).order_by("acronym", "name"))
+    # What a suggestion shows: its slug, acronym and names.
+    return list(
+        Agency.objects.filter(pk__in=ranked).only("slug", "acronym", "name", "name_es").order_by("acronym", "name")
+    )
 
 
 def suggested_participants(case: Case, limit: int = 20) -> list:

@@ -22,6 +22,7 @@ class ListedChoiceIterator(forms.models.ModelChoiceIterator):
 
 class AgencyChoiceField(forms.ModelChoiceField):
     iterator = ListedChoiceIterator
+    columns = ("slug", "acronym", "name", "name_es")  # what a choice shows
 
     def label_from_instance(self, obj: Agency) -> str:
         return f"{obj.acronym} – {obj.display_name}" if obj.acronym else obj.display_name
@@ -29,6 +30,7 @@ class AgencyChoiceField(forms.ModelChoiceField):
 
 class FunctionChoiceField(forms.ModelChoiceField):
     iterator = ListedChoiceIterator
+    columns = ("slug", "name", "name_es")  # what a choice shows
 
     def label_from_instance(self, obj: FunctionalArea) -> str:
         return obj.display_name
@@ -148,7 +150,7 @@ class CounterpartFinderForm(forms.Form):
     agency = AgencyReferenceField(label=_("I am at"))
     function = FunctionChoiceField(
         label=_("and need"),
-        queryset=FunctionalArea.objects.all(),
+        queryset=FunctionalArea.objects.only(*FunctionChoiceField.columns),
         to_field_name="slug",
         empty_label=_("Choose a function"),
         error_messages={"invalid_choice": _("Choose a functional area from the list.")},
@@ -297,7 +299,10 @@ class ActionItemFields(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=300)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
     function = FunctionChoiceField(
-        label=_("Functional area"), queryset=FunctionalArea.objects.all(), required=False, to_field_name="slug"
+        label=_("Functional area"),
+        queryset=FunctionalArea.objects.only(*FunctionChoiceField.columns),
+        required=False,
+        to_field_name="slug",
     )
     theme = forms.ChoiceField(label=_("Framework theme"), choices=[("", "—"), *Theme.choices], required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=ActionItem.Priority.choices, initial="normal")
@@ -312,7 +317,8 @@ class ActionItemCreateForm(ActionItemFields):
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = Agency.objects.filter(case_participations__case=case).order_by("acronym")
+        owners = Agency.objects.filter(case_participations__case=case).only(*AgencyChoiceField.columns)
+        self.fields["owner"].queryset = owners.order_by("acronym")
 
 
 class ActionItemEditForm(StaleCheckMixin, ActionItemFields):

@@ -155,15 +155,23 @@ def case_create(request):
 
 NAME = ("name", "name_es")  # display_name
 AGENCY_NAME = ("slug", "acronym", *NAME)
+AGENCY_COLUMNS = tuple(f"agency__{name}" for name in AGENCY_NAME)
+# An agency's long texts: not shown on a case page.
+AGENCY_LONG_COLUMNS = ("description", "description_es", "sources", "search_text", "search_acronyms")
 ITEM_COLUMNS = ("title", "case_id", "owner_id", "function_id", "due_date", "status")
 UPDATE_COLUMNS = ("item_id", "author_id", "created_at", "text", "old_status", "new_status")
 
 
 def _case_for(user, pk: int, *, lock: bool = False) -> Case:
-    participants = CaseParticipant.objects.select_related("agency", "contact").order_by("role", "agency__name")
+    participants = (
+        CaseParticipant.objects.select_related("agency", "contact")
+        .only("case_id", "agency_id", "role", "contact_id", *AGENCY_COLUMNS, "contact__name", "contact__email")
+        .order_by("role", "agency__name")
+    )
     queryset = (
         cases_visible_to(user)
         .select_related("lead_agency", "created_by")
+        .defer(*(f"lead_agency__{name}" for name in AGENCY_LONG_COLUMNS))
         .prefetch_related(Prefetch("participants", queryset=participants))
     )
     if lock:
