@@ -37,6 +37,23 @@ def test_the_role_is_the_strongest_group_as_user_role_derives_it(groups, role):
     assert user.role == role  # the model's own derivation agrees
 
 
+def test_a_user_of_no_agency_has_none(django_assert_num_queries):
+    user = UserFactory(role=Role.ADMIN_STAFF, agency=None)
+    with django_assert_num_queries(1):
+        loaded = ModelBackend().get_user(user.pk)
+        assert (loaded.agency, loaded.agency_id, loaded.role) == (None, None, Role.ADMIN_STAFF)
+
+
+def test_the_loaded_user_and_agency_equal_what_the_orm_reads():
+    user = UserFactory(role=Role.COORDINATOR)
+    loaded, stored = ModelBackend().get_user(str(user.pk)), type(user).objects.get(pk=user.pk)
+    for field in type(user)._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(stored, field.attname), field.name
+    for field in type(user.agency)._meta.concrete_fields:
+        assert getattr(loaded.agency, field.attname) == getattr(stored.agency, field.attname), field.name
+    assert ModelBackend().get_user("not a number") is None
+
+
 def test_an_inactive_or_removed_user_is_not_signed_in():
     user = UserFactory(role=Role.COORDINATOR)
     user.is_active = False

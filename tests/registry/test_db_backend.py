@@ -73,6 +73,15 @@ def test_the_token_lookup_is_prepared_once_per_connection(coordinator_api):
     assert len(prepared_statements(connection)) == 1
 
 
+def test_the_session_user_lookup_is_prepared_once_per_connection(client, coordinator_user):
+    client.force_login(coordinator_user)
+    assert client.get("/cases/").status_code == 200
+    assert client.get("/actions/").status_code == 200
+    statements = prepared_statements(connection)
+    assert len(statements) == 1
+    assert "registry_user" in statements[0] and "LEFT JOIN" in statements[0]
+
+
 @pytest.mark.parametrize(("enabled", "prepared"), [(False, []), (True, ["SELECT $1::int + 1"])])
 def test_prepared_statements_can_be_switched_off_for_a_pooler(settings, enabled, prepared):
     settings.ENLACE_PG_PREPARED_STATEMENTS = enabled  # read when a connection opens
