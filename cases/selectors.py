@@ -6,6 +6,7 @@ same rows and a restricted case never leaks through a total.
 """
 
 import datetime
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 
@@ -103,29 +104,46 @@ def action_updates_visible_to(user) -> QuerySet:
 
 def suggested_partners(agency_id: int | None, *, case: Case | None = None, limit: int = 20) -> list:
     """A short list of agencies to suggest as participants: the active agencies that most often
-    work cases with the given agency, less those already in `case` (or the agency itself).
-    One query, bounded whatever the size of the catalog."""
+    work cases with the given agency (most cases first, then by id), less the agency itself and
+    those already in `case`; in order of acronym and name, with only the columns a suggestion
+    shows. Bounded whatever the size of the catalog.
+
+    One hand-written query, prepared on PostgreSQL (every case page a coordinator opens runs
+    it): through the ORM, building and planning the nested query cost twice running it."""
     from agencies.models import Agency
 
     if agency_id is None:
         return []
-    partners = CaseParticipant.objects.filter(
-        case_id__in=CaseParticipant.objects.filter(agency_id=agency_id).values("case_id"), agency__active=True
-    )
-    if case is not None:
-        partners = partners.exclude(agency_id__in=CaseParticipant.objects.filter(case_id=case.pk).values("agency_id"))
-    else:
-        partners = partners.exclude(agency_id=agency_id)
-    ranked = (
-        partners.order_by()
-        .values("agency_id")
-        .annotate(cases=Count("id"))
-        .order_by("-cases", "agency_id")
-        .values("agency_id")[:limit]
-    )
-    # What a suggestion shows: its slug, acronym and names.
-    return list(
-        Agency.objects.filter(pk__in=ranked).only("slug", "acronym", "name", "name_es").order_by("acronym", "name")
+    cursor_for = getattr(connection, "prepared_cursor", connection.cursor)
+    with cursor_for() as cursor:
+        cursor.execute(_partners_sql(), [agency_id, agency_id, case.pk if case is not None else 0, limit])
+        rows = cursor.fetchall()
+    names = ["id", "slug", "acronym", "name", "name_es"]
+    return [Agency.from_db(connection.alias, names, list(row)) for row in rows]
+
+
+@functools.cache
+def _partners_sql() -> str:
+    """Parameters: the agency, the agency again (excluded), the case whose participants are
+    excluded (0 for none), the limit."""
+    from agencies.models import Agency
+
+    quote = connection.ops.quote_name
+    participant, agency = CaseParticipant._meta, Agency._meta
+    table = quote(participant.db_table)
+    case_column = quote(participant.get_field("case").column)
+    agency_column = quote(participant.get_field("agency").column)
+    # Only table and column names of the models are formatted in; the values are parameters.
+    return (
+        "SELECT id, slug, acronym, name, name_es FROM ("  # noqa: S608
+        "SELECT a.id, a.slug, a.acronym, a.name, a.name_es FROM ("
+        f"SELECT p.{agency_column} AS id, COUNT(*) AS cases FROM {table} p "
+        f"WHERE p.{case_column} IN (SELECT {case_column} FROM {table} WHERE {agency_column} = %s) "
+        f"AND p.{agency_column} <> %s "
+        f"AND p.{agency_column} NOT IN (SELECT {agency_column} FROM {table} WHERE {case_column} = %s) "
+        f"GROUP BY p.{agency_column}) ranked "
+        f"JOIN {quote(agency.db_table)} a ON a.id = ranked.id AND a.{quote(agency.get_field('active').column)} "
+        "ORDER BY ranked.cases DESC, a.id LIMIT %s) top ORDER BY acronym, name"
     )
 
 

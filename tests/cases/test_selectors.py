@@ -1,10 +1,15 @@
 """Visibility selectors: one SQL condition per model, per role; the read log."""
 
-import pytest
+import random
 
+import pytest
+from django.db.models import Count
+
+from agencies.models import Agency
 from cases import selectors
-from cases.models import CaseReadLog
+from cases.models import CaseParticipant, CaseReadLog
 from tests.cases.factories import ActionItemFactory, CaseFactory, ParticipantFactory, SubjectFactory
+from tests.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +80,37 @@ def test_record_case_read_only_logs_restricted_cases(world, coord_us):
     assert (entry.user, entry.case, entry.via) == (coord_us, restricted, "web")
     assert selectors.record_case_reads(case_ids=[restricted.pk, restricted.pk, None], user=coord_us, via="api") == 1
     assert CaseReadLog.objects.count() == 2
+
+
+def test_suggested_partners_rank_by_shared_cases_as_the_orm_would(db):
+    """The hand-written query against the same ranking through the ORM: most shared cases
+    first (then by id), active agencies only, neither the agency nor the case's participants,
+    the top `limit` in order of acronym and name."""
+    rng = random.Random(7)
+    home = AgencyFactory(acronym="HOME")
+    others = [AgencyFactory(acronym=rng.choice(["ZED", "ALFA", "", "MID"]), name=f"Agency {n}") for n in range(12)]
+    others[3].active = False
+    others[3].save()
+    cases = [CaseFactory(lead_agency=home) for _ in range(8)]
+    for case in cases:
+        for agency in rng.sample(others, rng.randint(1, 6)):
+            ParticipantFactory(case=case, agency=agency)
+    CaseFactory(lead_agency=others[0])  # a case without the home agency counts for nothing
+
+    def expected(case, limit):
+        partners = CaseParticipant.objects.filter(case__participants__agency=home, agency__active=True)
+        taken = set(case.participants.values_list("agency_id", flat=True)) if case else {home.pk}
+        ranked = (
+            partners.exclude(agency_id__in=taken)
+            .values("agency_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "agency_id")
+            .values_list("agency_id", flat=True)[:limit]
+        )
+        chosen = Agency.objects.filter(pk__in=list(ranked)).order_by("acronym", "name")
+        return list(chosen.values_list("slug", flat=True))
+
+    for case, limit in [(None, 20), (None, 4), (cases[0], 20), (cases[5], 3)]:
+        found = [agency.slug for agency in selectors.suggested_partners(home.pk, case=case, limit=limit)]
+        assert found == expected(case, limit)
+        assert found and others[3].slug not in found and home.slug not in found
