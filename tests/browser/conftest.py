@@ -125,7 +125,11 @@ def page(browser, site):
 def type_agency(page, selector: str, text: str) -> None:
     """Type into a typed agency field and wait for its suggestions to come back. On the SQLite
     lane the live server's threads share the test's one connection: a suggestion request still
-    running when the form is submitted interleaved its savepoints with the form's (a 500)."""
+    running when the form is submitted interleaved its savepoints with the form's (a 500).
+    The field's page must have run its deferred script first (the field listens only then):
+    typed any earlier, on a loaded CI machine, nothing asked for suggestions."""
+    page.wait_for_selector(selector)
+    page.wait_for_load_state("domcontentloaded")  # after the deferred enlace.js has run
     with page.expect_response(lambda response: "/api/v1/agencies/?limit=10" in response.url):
         page.fill(selector, text)
 
