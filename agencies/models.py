@@ -100,6 +100,9 @@ class Jurisdiction(LineageMixin, TrackedModel):
             models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="jurisdiction_not_own_parent"),
         ]
 
+    # What identifies and names it (str, display_name): all a reference to it reads.
+    name_columns = ("code", "name", "name_es")
+
     def __str__(self) -> str:
         return f"{self.code} {self.display_name}"
 
@@ -128,6 +131,9 @@ class FunctionalArea(TrackedModel):
         ordering = ["slug"]
         verbose_name = _("functional area")
         verbose_name_plural = _("functional areas")
+
+    # What identifies and names it (str, display_name): all a reference to it reads.
+    name_columns = ("slug", "name", "name_es")
 
     def __str__(self) -> str:
         return self.display_name
@@ -218,6 +224,9 @@ class Agency(LineageMixin, TrackedModel):
                 name="agency_valid_to_after_valid_from",
             ),
         ]
+
+    # What identifies and names it (str, display_name): all a reference to it reads.
+    name_columns = ("slug", "acronym", "name", "name_es")
 
     def __str__(self) -> str:
         return f"{self.acronym} – {self.display_name}" if self.acronym else self.display_name

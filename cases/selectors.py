@@ -118,8 +118,7 @@ def suggested_partners(agency_id: int | None, *, case: Case | None = None, limit
     with cursor_for() as cursor:
         cursor.execute(_partners_sql(), [agency_id, agency_id, case.pk if case is not None else 0, limit])
         rows = cursor.fetchall()
-    names = ["id", "slug", "acronym", "name", "name_es"]
-    return [Agency.from_db(connection.alias, names, list(row)) for row in rows]
+    return [Agency.from_db(connection.alias, ["id", *Agency.name_columns], list(row)) for row in rows]
 
 
 @functools.cache
@@ -134,16 +133,18 @@ def _partners_sql() -> str:
     case_column = quote(participant.get_field("case").column)
     agency_column = quote(participant.get_field("agency").column)
     # Only table and column names of the models are formatted in; the values are parameters.
+    names = ", ".join(quote(agency.get_field(name).column) for name in ("id", *Agency.name_columns))
+    names_of_a = ", ".join(f"a.{quote(agency.get_field(name).column)}" for name in ("id", *Agency.name_columns))
     return (
-        "SELECT id, slug, acronym, name, name_es FROM ("  # noqa: S608
-        "SELECT a.id, a.slug, a.acronym, a.name, a.name_es FROM ("
+        f"SELECT {names} FROM ("  # noqa: S608
+        f"SELECT {names_of_a} FROM ("
         f"SELECT p.{agency_column} AS id, COUNT(*) AS cases FROM {table} p "
         f"WHERE p.{case_column} IN (SELECT {case_column} FROM {table} WHERE {agency_column} = %s) "
         f"AND p.{agency_column} <> %s "
         f"AND p.{agency_column} NOT IN (SELECT {agency_column} FROM {table} WHERE {case_column} = %s) "
         f"GROUP BY p.{agency_column}) ranked "
         f"JOIN {quote(agency.db_table)} a ON a.id = ranked.id AND a.{quote(agency.get_field('active').column)} "
-        "ORDER BY ranked.cases DESC, a.id LIMIT %s) top ORDER BY acronym, name"
+        f"ORDER BY ranked.cases DESC, a.id LIMIT %s) top ORDER BY {quote('acronym')}, {quote('name')}"
     )
 
 

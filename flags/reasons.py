@@ -59,12 +59,12 @@ class FlagBook:
             subject_ids.update(pk for pk in (flag.subject_id, flag.other_subject_id) if pk)
             item_ids.update(params.get("items", []))
         # Only the columns the sentences and `concerns` use: a page of flags names hundreds of rows.
-        names = ("name", "name_es")
-        agencies = Agency.objects.filter(pk__in=agency_ids).only("slug", "acronym", *names)
+        agencies = Agency.objects.filter(pk__in=agency_ids).only(*Agency.name_columns)
         self.agencies = {a.pk: a for a in agencies}
-        functions = FunctionalArea.objects.filter(pk__in=function_ids).only("slug", *names)
+        functions = FunctionalArea.objects.filter(pk__in=function_ids).only(*FunctionalArea.name_columns)
         self.functions = {f.pk: f for f in functions}
-        self.places = {p.pk: p for p in Jurisdiction.objects.filter(pk__in=place_ids).only("code", *names)}
+        places = Jurisdiction.objects.filter(pk__in=place_ids).only(*Jurisdiction.name_columns)
+        self.places = {p.pk: p for p in places}
         # Blocked contacts (ARCO) are never named.
         self.contacts = {c.pk: c for c in Contact.objects.visible().filter(pk__in=contact_ids).only("name")}
         self.cases = {c.pk: c for c in cases_visible_to(user).filter(pk__in=case_ids).only("reference", "title")}

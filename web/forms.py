@@ -22,7 +22,6 @@ class ListedChoiceIterator(forms.models.ModelChoiceIterator):
 
 class AgencyChoiceField(forms.ModelChoiceField):
     iterator = ListedChoiceIterator
-    columns = ("slug", "acronym", "name", "name_es")  # what a choice shows
 
     def label_from_instance(self, obj: Agency) -> str:
         return f"{obj.acronym} – {obj.display_name}" if obj.acronym else obj.display_name
@@ -30,7 +29,6 @@ class AgencyChoiceField(forms.ModelChoiceField):
 
 class FunctionChoiceField(forms.ModelChoiceField):
     iterator = ListedChoiceIterator
-    columns = ("slug", "name", "name_es")  # what a choice shows
 
     def label_from_instance(self, obj: FunctionalArea) -> str:
         return obj.display_name
@@ -150,7 +148,7 @@ class CounterpartFinderForm(forms.Form):
     agency = AgencyReferenceField(label=_("I am at"))
     function = FunctionChoiceField(
         label=_("and need"),
-        queryset=FunctionalArea.objects.only(*FunctionChoiceField.columns),
+        queryset=FunctionalArea.objects.only(*FunctionalArea.name_columns),
         to_field_name="slug",
         empty_label=_("Choose a function"),
         error_messages={"invalid_choice": _("Choose a functional area from the list.")},
@@ -300,7 +298,7 @@ class ActionItemFields(forms.Form):
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
     function = FunctionChoiceField(
         label=_("Functional area"),
-        queryset=FunctionalArea.objects.only(*FunctionChoiceField.columns),
+        queryset=FunctionalArea.objects.only(*FunctionalArea.name_columns),
         required=False,
         to_field_name="slug",
     )
@@ -317,7 +315,7 @@ class ActionItemCreateForm(ActionItemFields):
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        owners = Agency.objects.filter(case_participations__case=case).only(*AgencyChoiceField.columns)
+        owners = Agency.objects.filter(case_participations__case=case).only(*Agency.name_columns)
         self.fields["owner"].queryset = owners.order_by("acronym")
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency
+from agencies.models import Agency, FunctionalArea
 from cases import calendar
 from cases import services as case_services
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant
@@ -153,9 +153,10 @@ def case_create(request):
     return render(request, "web/cases/case_form.html", {"form": form, "section": "cases"}, status=status)
 
 
-NAME = ("name", "name_es")  # display_name
-AGENCY_NAME = ("slug", "acronym", *NAME)
-AGENCY_COLUMNS = tuple(f"agency__{name}" for name in AGENCY_NAME)
+def _related(relation: str, columns) -> list[str]:
+    return [f"{relation}__{column}" for column in columns]
+
+
 # An agency's long texts: not shown on a case page.
 AGENCY_LONG_COLUMNS = ("description", "description_es", "sources", "search_text", "search_acronyms")
 ITEM_COLUMNS = ("title", "case_id", "owner_id", "function_id", "due_date", "status")
@@ -165,13 +166,21 @@ UPDATE_COLUMNS = ("item_id", "author_id", "created_at", "text", "old_status", "n
 def _case_for(user, pk: int, *, lock: bool = False) -> Case:
     participants = (
         CaseParticipant.objects.select_related("agency", "contact")
-        .only("case_id", "agency_id", "role", "contact_id", *AGENCY_COLUMNS, "contact__name", "contact__email")
+        .only(
+            "case_id",
+            "agency_id",
+            "role",
+            "contact_id",
+            *_related("agency", Agency.name_columns),
+            "contact__name",
+            "contact__email",
+        )
         .order_by("role", "agency__name")
     )
     queryset = (
         cases_visible_to(user)
         .select_related("lead_agency", "created_by")
-        .defer(*(f"lead_agency__{name}" for name in AGENCY_LONG_COLUMNS))
+        .defer(*_related("lead_agency", AGENCY_LONG_COLUMNS))
         .prefetch_related(Prefetch("participants", queryset=participants))
     )
     if lock:
@@ -275,7 +284,9 @@ def case_detail(request, pk: int):
     # Of the related rows, the columns the page shows: a case has dozens of items and updates.
     items = list(
         _overdue_first(case.action_items.select_related("owner", "function")).only(
-            *ITEM_COLUMNS, *(f"owner__{name}" for name in AGENCY_NAME), *(f"function__{name}" for name in NAME)
+            *ITEM_COLUMNS,
+            *_related("owner", Agency.name_columns),
+            *_related("function", FunctionalArea.name_columns),
         )
     )
     timeline = list(

@@ -58,9 +58,7 @@ class AgencyBriefSerializer(serializers.ModelSerializer):
     @staticmethod
     def rows():
         """The agencies with the columns this serializer reads, and nothing more."""
-        return Agency.objects.select_related("country").only(
-            "slug", "acronym", "name", "name_es", "level", "country__code"
-        )
+        return Agency.objects.select_related("country").only(*Agency.name_columns, "level", "country__code")
 
 
 class AgencySerializer(RegistrySerializer):
