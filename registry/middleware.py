@@ -144,6 +144,18 @@ def server_error(request, *args, **kwargs):
     return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
 
 
+def not_found(request, exception=None):
+    """handler404: an API path that matches no route (an agency slug with a dot, say) answers
+    in the API's JSON, as a route's own 404 does; other paths get Django's page."""
+    if wants_json(request):
+        from rest_framework.exceptions import NotFound
+
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
 # --- sessions -----------------------------------------------------------------------------
 
 SESSION_ACTIVITY_KEY = "enlace_last_activity"

@@ -18,3 +18,4 @@ urlpatterns = [
 
 # Errors never leak: no traceback, SQL or path; the request id to quote instead.
 handler500 = "registry.middleware.server_error"
+handler404 = "registry.middleware.not_found"
