@@ -57,7 +57,10 @@ def on_sign_out(sender, request, user, **kwargs):
 def on_sign_in_failure(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username") or "")
     user = User.objects.filter(username=username).first() if username else None
-    record_event(request, SecurityEvent.Kind.SIGN_IN_FAILURE, user=user, username=username)
+    # Refused by the address throttle (registry/lockout.py), before any password was checked.
+    retry_after = getattr(_plain_request(request), "enlace_retry_after", None) if request is not None else None
+    detail = {"throttled": True, "retry_after": retry_after} if retry_after is not None else {}
+    record_event(request, SecurityEvent.Kind.SIGN_IN_FAILURE, user=user, username=username, **detail)
 
 
 @receiver(user_locked_out, dispatch_uid="enlace-security-lockout")

@@ -5,6 +5,7 @@ start without DJANGO_SECRET_KEY.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -322,16 +323,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Lockout (django-axes): 5 failed sign-ins in a row (each within 15 minutes of the last)
-# lock the account and the address until admin staff release them (Axes admin, or
-# `manage.py axes_reset_username USER` / `axes_reset_ip ADDRESS`).
+# Failed sign-ins (registry/lockout.py). Lock (django-axes, CJIS AC-7): 5 failures in a row
+# for one account from one address, each within the cool-off of the previous, lock that pair
+# (not the account at other addresses, not the address's other accounts) for
+# ENLACE_LOCKOUT_COOLOFF_MINUTES, or until admin staff release it (Axes admin, or
+# `manage.py axes_reset_username USER` / `axes_reset_ip ADDRESS` / `axes_reset_ip_username
+# ADDRESS USER`). Retrying while locked does not extend the lock.
+ENLACE_LOCKOUT_COOLOFF_MINUTES = float(os.environ.get("ENLACE_LOCKOUT_COOLOFF_MINUTES", "10"))
+if ENLACE_LOCKOUT_COOLOFF_MINUTES <= 0:
+    raise ImproperlyConfigured("ENLACE_LOCKOUT_COOLOFF_MINUTES must be a positive number of minutes.")
 AXES_ENABLED = True
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = None
-ENLACE_LOCKOUT_WINDOW_SECONDS = 15 * 60
-AXES_HANDLER = "registry.api.auth.WindowedAxesHandler"
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_LOCKOUT_CALLABLE = "registry.api.auth.lockout_response"
+AXES_COOLOFF_TIME = timedelta(minutes=ENLACE_LOCKOUT_COOLOFF_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "registry.lockout.PairLockHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "registry.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = False
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token"]
@@ -339,6 +346,13 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token"]
 # address that many hops from the right of X-Forwarded-For (never a client-chosen value).
 ENLACE_TRUSTED_PROXY_COUNT = int(os.environ.get("ENLACE_TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "registry.middleware.client_ip"
+# Throttle: an address with this many failed sign-ins (any accounts) within the window is
+# answered 429 with Retry-After, without a password being checked, until the window slides
+# past them; nothing is locked. One person's typos stay far below it; a password spray does not.
+ENLACE_SIGNIN_THROTTLE_FAILURES = int(os.environ.get("ENLACE_SIGNIN_THROTTLE_FAILURES", "20"))
+ENLACE_SIGNIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("ENLACE_SIGNIN_THROTTLE_WINDOW_SECONDS", str(15 * 60)))
+if ENLACE_SIGNIN_THROTTLE_FAILURES < 1 or ENLACE_SIGNIN_THROTTLE_WINDOW_SECONDS < 1:
+    raise ImproperlyConfigured("ENLACE_SIGNIN_THROTTLE_FAILURES and _WINDOW_SECONDS must be at least 1.")
 
 # Second factor (django-otp, TOTP): required of admin staff and coordinators, on by default
 # whenever debug is off.

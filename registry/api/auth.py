@@ -1,13 +1,7 @@
 """API sign-in: expiring, revocable tokens, issued only after the second factor where the
 role needs one, through `authenticate(request=...)` so django-axes counts every failure."""
 
-from datetime import timedelta
-
-from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_failure_limit
-from django.conf import settings
 from django.contrib.auth import authenticate, user_login_failed
-from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -126,27 +120,3 @@ class TokenView(APIView):
             request.auth.delete()
             record_event(request, SecurityEvent.Kind.TOKEN_REVOKED, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class WindowedAxesHandler(AxesDatabaseHandler):
-    """django-axes' database handler, with failures counted in a window: a run of failed
-    sign-ins that pauses for ENLACE_LOCKOUT_WINDOW_SECONDS starts again from zero. Once the
-    limit is reached the lock stays until admin staff release it (AXES_COOLOFF_TIME=None)."""
-
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
-        if request is not None:
-            cutoff = timezone.now() - timedelta(seconds=settings.ENLACE_LOCKOUT_WINDOW_SECONDS)
-            limit = get_failure_limit(request, credentials)
-            for attempts in self.filter_user_attempts(request, credentials):
-                attempts.filter(attempt_time__lt=cutoff, failures_since_start__lt=limit).delete()
-        return super().user_login_failed(sender, credentials, request, **kwargs)
-
-
-def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
-    """What a locked-out account or address sees (no CORS header, unlike Axes' default)."""
-    message = _(
-        "Too many failed sign-ins: this account or address is locked. Ask the Enlace admin staff to release it."
-    )
-    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"detail": message}, status=403)
-    return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")

@@ -22,13 +22,27 @@ from django.conf import settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-def _increment(cache, key: str, timeout: int) -> int:
+def increment_counter(cache, key: str, timeout: int) -> int:
     try:
         return cache.incr(key)
     except ValueError:  # no counter yet in this window
         if cache.add(key, 1, timeout):
             return 1
         return cache.incr(key)  # another worker created it in between
+
+
+def sliding_window_wait(previous: int, current: int, limit: int, duration: float, elapsed: float) -> float:
+    """Seconds until one more event fits (previous × (duration - elapsed) / duration +
+    current + 1 ≤ limit), if none comes meanwhile; `elapsed` is the time into the current
+    window. Also used by the sign-in throttle of an address (registry/lockout.py)."""
+    if current + 1 <= limit and previous:
+        # Still in this window, once enough of the previous one has slid out.
+        later = duration * (previous + current + 1 - limit) / previous - elapsed
+        if later < duration - elapsed:
+            return max(later, 0.0)
+    # In the next window, where this window's count becomes the previous one.
+    into_next = duration * (current + 1 - limit) / current if current else 0.0
+    return (duration - elapsed) + max(into_next, 0.0)
 
 
 class SlidingWindowCounterMixin:
@@ -45,7 +59,7 @@ class SlidingWindowCounterMixin:
         window = math.floor(now / self.duration)
         current_key, previous_key = f"{self.key}:{window}", f"{self.key}:{window - 1}"
         # Counters live two windows: the current one, then as the "previous" of the next.
-        current = _increment(self.cache, current_key, 2 * self.duration)
+        current = increment_counter(self.cache, current_key, 2 * self.duration)
         previous = self.cache.get(previous_key, 0)
         self.elapsed = now - window * self.duration
         # previous × (duration - elapsed) / duration + current ≤ limit, without the division
@@ -59,15 +73,7 @@ class SlidingWindowCounterMixin:
     def wait(self):
         """Seconds until one more request fits, if the caller sends nothing meanwhile."""
         previous, current = self.counts
-        limit, duration, elapsed = self.num_requests, self.duration, self.elapsed
-        if current + 1 <= limit and previous:
-            # Still in this window, once enough of the previous one has slid out.
-            later = duration * (previous + current + 1 - limit) / previous - elapsed
-            if later < duration - elapsed:
-                return max(later, 0.0)
-        # In the next window, where this window's count becomes the previous one.
-        into_next = duration * (current + 1 - limit) / current if current else 0.0
-        return (duration - elapsed) + max(into_next, 0.0)
+        return sliding_window_wait(previous, current, self.num_requests, self.duration, self.elapsed)
 
 
 class SettingsRateMixin:

@@ -115,14 +115,14 @@ def test_production_settings_harden_transport_and_cookies():
         "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(["
         "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE,"
         "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_HTTPONLY, s.X_FRAME_OPTIONS,"
-        "s.ENLACE_REQUIRE_MFA, s.AXES_ENABLED, s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME]))"
+        "s.ENLACE_REQUIRE_MFA, s.AXES_ENABLED, s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds()]))"
     )
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", script], cwd=ROOT, env=production_env(), capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     values = result.stdout.strip().splitlines()[-1]
-    assert values == '[true, 31536000, true, true, true, true, true, "DENY", true, true, 5, null]'
+    assert values == '[true, 31536000, true, true, true, true, true, "DENY", true, true, 5, 600.0]'
 
 
 def test_without_a_secret_key_production_refuses_to_start():
