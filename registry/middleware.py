@@ -16,6 +16,9 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -141,12 +144,20 @@ def server_error(request, *args, **kwargs):
     }
     if wants_json(request):
         return JsonResponse({"detail": message}, status=500)
-    return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
+    try:
+        # No request in the context: no context processors, no user, no session, so the page
+        # renders while the database is what failed.
+        context = {"request_id": request_id, "csrf_token": get_token(request)}
+        body = loader.get_template("500.html").render(context)
+    except Exception:  # the page itself broke: the plain sentence still reaches the user
+        logger.exception("the 500 page could not be rendered")
+        return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
+    return HttpResponse(body, status=500)
 
 
 def not_found(request, exception=None):
     """handler404: an API path that matches no route (an agency slug with a dot, say) answers
-    in the API's JSON, as a route's own 404 does; other paths get Django's page."""
+    in the API's JSON, as a route's own 404 does; other paths get the site's 404.html."""
     if wants_json(request):
         from rest_framework.exceptions import NotFound
 
@@ -154,6 +165,26 @@ def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def permission_denied(request, exception=None):
+    """handler403: the API's JSON under /api/, elsewhere 403.html in the site's layout with
+    the reason and whom to ask."""
+    if wants_json(request):
+        from rest_framework.exceptions import PermissionDenied
+
+        return JsonResponse({"detail": str(PermissionDenied.default_detail)}, status=403)
+    from django.views.defaults import permission_denied as page
+
+    return page(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without a valid token gets a page in the site's layout
+    and language saying what to do (the reason is logged by Django, not shown)."""
+    if wants_json(request):
+        return JsonResponse({"detail": _("CSRF check failed: reload the page and send the form again.")}, status=403)
+    return render(request, "403_csrf.html", status=403)
 
 
 # --- sessions -----------------------------------------------------------------------------

@@ -40,3 +40,5 @@ urlpatterns = [
 ]
 
 handler500 = "registry.middleware.server_error"
+handler404 = "registry.middleware.not_found"
+handler403 = "registry.middleware.permission_denied"
