@@ -101,12 +101,18 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
     return True
 
 
-def database_unavailable_response() -> JsonResponse:
-    """503 that says when to try again. The broken connection is dropped so the next
-    request opens a fresh one (CONN_HEALTH_CHECKS does the same at request start)."""
+def database_unavailable_response(request=None) -> HttpResponse:
+    """503 that says when to try again: JSON for the API, the site's 503 page for a web page.
+    The broken connection is dropped so the next request opens a fresh one
+    (CONN_HEALTH_CHECKS does the same at request start)."""
     with contextlib.suppress(DatabaseError):
         connection.close()
-    response = JsonResponse({"detail": _("The database is unavailable for a moment; try again shortly.")}, status=503)
+    message = _("The database is unavailable for a moment; try again shortly.")
+    response = None
+    if request is not None and not wants_json(request):
+        response = render_without_database(request, "503.html", {"message": message}, status=503)
+    if response is None:
+        response = JsonResponse({"detail": message}, status=503)
     response["Retry-After"] = str(settings.ENLACE_DB_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -126,7 +132,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if is_database_unavailable(exception):
             logger.warning("database unavailable: %s", type(exception).__name__)
-            return database_unavailable_response()
+            return database_unavailable_response(request)
         return None
 
 
@@ -137,22 +143,29 @@ def wants_json(request) -> bool:
 def server_error(request, *args, **kwargs):
     """handler500: never a traceback, SQL or path; the request id to quote to support."""
     if is_database_unavailable(sys.exc_info()[1]):
-        return database_unavailable_response()
+        return database_unavailable_response(request)
     request_id = getattr(request, "request_id", current_request_id())
     message = _("Something went wrong on our side. Quote this request id when you report it: %(id)s") % {
         "id": request_id
     }
     if wants_json(request):
         return JsonResponse({"detail": message}, status=500)
-    try:
-        # No request in the context: no context processors, no user, no session, so the page
-        # renders while the database is what failed.
-        context = {"request_id": request_id, "csrf_token": get_token(request)}
-        body = loader.get_template("500.html").render(context)
-    except Exception:  # the page itself broke: the plain sentence still reaches the user
-        logger.exception("the 500 page could not be rendered")
+    response = render_without_database(request, "500.html", {"request_id": request_id}, status=500)
+    if response is None:  # the page itself broke: the plain sentence still reaches the user
         return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
-    return HttpResponse(body, status=500)
+    return response
+
+
+def render_without_database(request, template_name: str, context: dict, *, status: int) -> HttpResponse | None:
+    """A page in the site's layout rendered without the request in its context: no context
+    processors, user or session, so it shows while the database is what failed. None when
+    the page itself cannot be rendered."""
+    try:
+        body = loader.get_template(template_name).render({**context, "csrf_token": get_token(request)})
+    except Exception:
+        logger.exception("the %s page could not be rendered", template_name)
+        return None
+    return HttpResponse(body, status=status)
 
 
 def not_found(request, exception=None):

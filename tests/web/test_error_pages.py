@@ -122,6 +122,20 @@ def test_the_500_page_renders_while_the_database_refuses_every_query(catalog, li
     assert 'name="csrfmiddlewaretoken"' in body, "the language switch still works"
 
 
+@pytest.mark.urls("tests.security.urls_faults")
+def test_a_database_outage_on_a_page_gets_the_503_page_with_retry_after(catalog):
+    client = Client(raise_request_exception=False)
+
+    english = client.get("/test-faults/page-db-down/")
+    spanish = client.get("/test-faults/page-db-down/", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert "try again shortly" in page(english, 503)
+    assert int(english["Retry-After"]) > 0
+    assert "No disponible por un momento" in page(spanish, 503)
+    api = client.get("/api/v1/test-faults/db-down/")
+    assert api.status_code == 503 and api["Content-Type"] == "application/json"
+
+
 def test_a_form_sent_without_its_token_gets_the_csrf_page_in_the_layout(catalog):
     client = Client(enforce_csrf_checks=True)
     data = {"username": "someone", "password": "a-password-guess"}
