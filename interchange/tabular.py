@@ -1,7 +1,8 @@
 """Spreadsheet cells in and out: reading CSV and XLSX into a tablib Dataset, flattening API
-data into rows, neutralizing formula injection, and writing byte-for-byte reproducible
-XLSX files."""
+data into rows, neutralizing formula injection, the one CSV writer of every export, and
+writing byte-for-byte reproducible XLSX files."""
 
+import csv
 import datetime
 import io
 import json
@@ -37,6 +38,32 @@ def looks_like_formula(value: str) -> bool:
 def neutralize(value: str) -> str:
     """Prefix a formula-like text with an apostrophe so a spreadsheet shows it as text."""
     return "'" + value if looks_like_formula(value) else value
+
+
+def csv_cell(value):
+    """One value as a CSV cell: None empty, text neutralized, numbers, dates and booleans as
+    csv.writer writes them (a number is never text that a spreadsheet could run)."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float | bool | datetime.date | datetime.time):
+        return value
+    return neutralize(str(value))
+
+
+class CSVWriter:
+    """The CSV writer of every export (API lists, open data, audit): csv.writer with each
+    cell through csv_cell, so no export can hand a spreadsheet a formula. `writerow`
+    returns what the stream's `write` returns (the line itself for a streaming echo)."""
+
+    def __init__(self, stream):
+        self._writer = csv.writer(stream, lineterminator="\r\n")
+
+    def writerow(self, values):
+        return self._writer.writerow([csv_cell(value) for value in values])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def cell_text(value) -> str:
@@ -80,7 +107,13 @@ def dataset_from_rows(rows: list[dict], *, title: str = "export") -> tablib.Data
 
 def csv_bytes(dataset: tablib.Dataset) -> bytes:
     # With a BOM, Excel opens the file as UTF-8 instead of the local code page.
-    return ("\ufeff" + dataset.export("csv", lineterminator="\r\n")).encode("utf-8")
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = CSVWriter(buffer)
+    if dataset.headers:
+        writer.writerow(dataset.headers)
+    writer.writerows(dataset)
+    return buffer.getvalue().encode("utf-8")
 
 
 def xlsx_bytes(dataset: tablib.Dataset) -> bytes:

@@ -16,6 +16,9 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -98,12 +101,18 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
     return True
 
 
-def database_unavailable_response() -> JsonResponse:
-    """503 that says when to try again. The broken connection is dropped so the next
-    request opens a fresh one (CONN_HEALTH_CHECKS does the same at request start)."""
+def database_unavailable_response(request=None) -> HttpResponse:
+    """503 that says when to try again: JSON for the API, the site's 503 page for a web page.
+    The broken connection is dropped so the next request opens a fresh one
+    (CONN_HEALTH_CHECKS does the same at request start)."""
     with contextlib.suppress(DatabaseError):
         connection.close()
-    response = JsonResponse({"detail": _("The database is unavailable for a moment; try again shortly.")}, status=503)
+    message = _("The database is unavailable for a moment; try again shortly.")
+    response = None
+    if request is not None and not wants_json(request):
+        response = render_without_database(request, "503.html", {"message": message}, status=503)
+    if response is None:
+        response = JsonResponse({"detail": message}, status=503)
     response["Retry-After"] = str(settings.ENLACE_DB_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -123,7 +132,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if is_database_unavailable(exception):
             logger.warning("database unavailable: %s", type(exception).__name__)
-            return database_unavailable_response()
+            return database_unavailable_response(request)
         return None
 
 
@@ -134,19 +143,34 @@ def wants_json(request) -> bool:
 def server_error(request, *args, **kwargs):
     """handler500: never a traceback, SQL or path; the request id to quote to support."""
     if is_database_unavailable(sys.exc_info()[1]):
-        return database_unavailable_response()
+        return database_unavailable_response(request)
     request_id = getattr(request, "request_id", current_request_id())
     message = _("Something went wrong on our side. Quote this request id when you report it: %(id)s") % {
         "id": request_id
     }
     if wants_json(request):
         return JsonResponse({"detail": message}, status=500)
-    return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
+    response = render_without_database(request, "500.html", {"request_id": request_id}, status=500)
+    if response is None:  # the page itself broke: the plain sentence still reaches the user
+        return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
+    return response
+
+
+def render_without_database(request, template_name: str, context: dict, *, status: int) -> HttpResponse | None:
+    """A page in the site's layout rendered without the request in its context: no context
+    processors, user or session, so it shows while the database is what failed. None when
+    the page itself cannot be rendered."""
+    try:
+        body = loader.get_template(template_name).render({**context, "csrf_token": get_token(request)})
+    except Exception:
+        logger.exception("the %s page could not be rendered", template_name)
+        return None
+    return HttpResponse(body, status=status)
 
 
 def not_found(request, exception=None):
     """handler404: an API path that matches no route (an agency slug with a dot, say) answers
-    in the API's JSON, as a route's own 404 does; other paths get Django's page."""
+    in the API's JSON, as a route's own 404 does; other paths get the site's 404.html."""
     if wants_json(request):
         from rest_framework.exceptions import NotFound
 
@@ -154,6 +178,26 @@ def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def permission_denied(request, exception=None):
+    """handler403: the API's JSON under /api/, elsewhere 403.html in the site's layout with
+    the reason and whom to ask."""
+    if wants_json(request):
+        from rest_framework.exceptions import PermissionDenied
+
+        return JsonResponse({"detail": str(PermissionDenied.default_detail)}, status=403)
+    from django.views.defaults import permission_denied as page
+
+    return page(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without a valid token gets a page in the site's layout
+    and language saying what to do (the reason is logged by Django, not shown)."""
+    if wants_json(request):
+        return JsonResponse({"detail": _("CSRF check failed: reload the page and send the form again.")}, status=403)
+    return render(request, "403_csrf.html", status=403)
 
 
 # --- sessions -----------------------------------------------------------------------------

@@ -299,6 +299,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# A form sent with a stale or missing token: a page in the site's layout and language, not Django's.
+CSRF_FAILURE_VIEW = "registry.middleware.csrf_failure"
 # CORS: no Access-Control-Allow-* header is ever sent (no CORS middleware is installed), so
 # browsers on other origins cannot read the API; partner scripts use tokens server-side.
 

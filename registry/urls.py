@@ -19,3 +19,4 @@ urlpatterns = [
 # Errors never leak: no traceback, SQL or path; the request id to quote instead.
 handler500 = "registry.middleware.server_error"
 handler404 = "registry.middleware.not_found"
+handler403 = "registry.middleware.permission_denied"

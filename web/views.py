@@ -1,7 +1,6 @@
 """The public and catalog pages: home, search, agency, counterparts, jurisdictions,
 coverage, open data and metrics. Cases, action items and flags are in views_cases.py."""
 
-import csv
 import datetime
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET
 from agencies.cache import catalog_cache_key
 from agencies.models import Agency, AgencyName, Contact, FunctionalArea, Jurisdiction, Office
 from agencies.selectors import agency_search, contact_search, counterparts_for, first_counterparts, office_search
+from interchange.tabular import CSVWriter
 from registry.models import Role, role_of
 from web import selectors
 from web.forms import CounterpartFinderForm
@@ -276,10 +276,10 @@ def open_data_download(request, name: str, fmt: str):
         )
     else:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        writer = csv.writer(response)
+        # No BOM here, unlike the API's CSV: scripts of open-data users read these files as they are.
+        writer = CSVWriter(response)
         writer.writerow(columns)
-        for row in rows:
-            writer.writerow(["" if value is None else value for value in row])
+        writer.writerows(rows)
     response["Content-Disposition"] = f'attachment; filename="enlace-{name}.{fmt}"'
     return response
 

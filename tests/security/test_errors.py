@@ -43,10 +43,11 @@ def test_a_broken_query_answers_a_plain_500():
     no_leak(response)
 
 
-def test_an_exception_in_a_page_answers_a_plain_500():
+def test_an_exception_in_a_page_answers_the_500_page_without_leaks():
     response = quiet_client().get("/test-faults/page-boom/")
     assert response.status_code == 500
-    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Type"].startswith("text/html")
+    assert response["X-Request-ID"] in response.content.decode()
     no_leak(response)
 
 

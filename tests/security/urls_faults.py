@@ -31,12 +31,19 @@ def page_boom(request):
     raise ValueError("template /work/main/web/templates/secret.html exploded")
 
 
+def page_db_down(request):
+    raise InterfaceError("connection already closed")
+
+
 urlpatterns = [
     path("api/v1/test-faults/boom/", boom),
     path("api/v1/test-faults/bad-sql/", bad_sql),
     path("api/v1/test-faults/db-down/", db_down),
     path("test-faults/page-boom/", page_boom),
+    path("test-faults/page-db-down/", page_db_down),
     path("", include("registry.urls")),
 ]
 
 handler500 = "registry.middleware.server_error"
+handler404 = "registry.middleware.not_found"
+handler403 = "registry.middleware.permission_denied"

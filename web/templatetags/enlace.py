@@ -6,14 +6,17 @@ import zoneinfo
 from django import template
 from django.utils import timezone
 
-from registry.models import role_of
+from registry.models import Role, role_of
 
 register = template.Library()
 
 
 @register.filter
 def role(user) -> str:
-    """The role of the request user, anonymous included (`public`)."""
+    """The role of the request user, anonymous included (`public`); `public` too on a page
+    rendered without a request (the 500 page, which must not need the database)."""
+    if not hasattr(user, "is_authenticated"):
+        return Role.PUBLIC
     return role_of(user)
 
 
