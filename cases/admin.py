@@ -67,6 +67,11 @@ class ActionItemAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["case"]
     inlines = [ActionUpdateInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # An item's case is fixed once created (cases.services.action_item_update says why).
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "case"] if obj is not None else fields
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("owner", "case")
 

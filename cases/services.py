@@ -43,20 +43,22 @@ def can_add_subject(user, case: Case) -> bool:
 
 
 def can_manage_item(user, item: ActionItem) -> bool:
-    """Coordinators edit an item their agency owns, an item of a case their agency works, or a
-    case-less commitment their agency supports."""
-    if role_of(user) != Role.COORDINATOR or user.agency_id is None:
+    """Who edits an item (and, with can_work_item, moves it and writes its updates). On a case:
+    coordinators of a participating agency. A case-less commitment has no case to share it, so
+    it is its owner's alone: the owner's coordinators, and admin staff; a supporting agency reads it."""
+    role = role_of(user)
+    if item.case_id is None:
+        if role == Role.ADMIN_STAFF:
+            return True
+        return role == Role.COORDINATOR and user.agency_id is not None and item.owner_id == user.agency_id
+    if role != Role.COORDINATOR or user.agency_id is None:
         return False
-    if item.owner_id == user.agency_id:
-        return True
-    if item.case_id is not None:
-        return _agency_participates(item.case, user.agency_id)
-    return item.pk is not None and item.supporting_agencies.filter(pk=user.agency_id).exists()
+    return item.owner_id == user.agency_id or _agency_participates(item.case, user.agency_id)
 
 
 def can_work_item(user, item: ActionItem) -> bool:
     """Liaison officers and coordinators of the owner agency move the item and write updates;
-    coordinators who may edit it may too."""
+    whoever may edit it may too."""
     role = role_of(user)
     if role in (Role.COORDINATOR, Role.LIAISON_OFFICER) and user.agency_id == item.owner_id:
         return True
@@ -347,17 +349,18 @@ def action_item_update(
     *, item: ActionItem, user, supporting_agencies: Iterable[Agency] | None = None, **fields: Any
 ) -> ActionItem:
     """Edit what an item is about, who owns it and by when; status moves through
-    action_item_transition."""
+    action_item_transition. Its case is fixed once created."""
     _require(can_manage_item(user, item), _("Only coordinators of the agencies involved edit this action item."))
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    if "case" in fields and getattr(fields["case"], "pk", None) != item.case_id:
+        # A move would show the item to its new place's readers: a restricted case's item made case-less is public.
+        raise ValidationError(
+            {"case": _("An action item stays in the case it was created in (or outside any case); create a new one.")}
+        )
     for name, value in fields.items():
         setattr(item, name, _blank_if_none(name, value))
-    if fields.get("case") is not None:
-        _require(
-            can_manage_case(user, fields["case"]), _("Only coordinators of a participating agency add items to a case.")
-        )
     _check_item_place(item, user)
     _clean_and_save(item)
     if supporting_agencies is not None:

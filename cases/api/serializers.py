@@ -195,8 +195,12 @@ class VisibleCaseField(serializers.PrimaryKeyRelatedField):
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
-    case = VisibleCaseField(required=False, allow_null=True)
-    case_reference = serializers.CharField(source="case.reference", read_only=True, default=None)
+    case = VisibleCaseField(
+        required=False,
+        allow_null=True,
+        help_text=_("Set on creation only: a change of an existing item's case is refused (400)."),
+    )
+    case_reference = serializers.CharField(source="case.reference", read_only=True, default=None, allow_null=True)
     owner = slug_field(Agency.objects.all())
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Contact id")

@@ -38,6 +38,13 @@ def test_action_item_pages(admin_client_user, atf):
     assert admin_client_user.get(f"/admin/cases/actionitem/{item.pk}/history/").status_code == 200
 
 
+def test_an_items_case_is_read_only_once_created(admin_client_user, atf):
+    item = ActionItemFactory(case=CaseFactory(lead_agency=atf, sensitivity="restricted"), owner=atf)
+    change = admin_client_user.get(f"/admin/cases/actionitem/{item.pk}/change/").content.decode()
+    assert item.case.reference in change and 'name="case"' not in change
+    assert 'name="case"' in admin_client_user.get("/admin/cases/actionitem/add/").content.decode()
+
+
 def test_read_log_cannot_be_changed_in_the_admin(admin_client_user, staff, atf):
     case = CaseFactory(lead_agency=atf)
     entry = CaseReadLog.objects.create(case=case, user=staff, via="api")

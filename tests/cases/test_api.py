@@ -329,6 +329,36 @@ def test_liaison_of_another_agency_cannot_move_it(world, liaison_us):
     assert client_for(liaison_us).patch(url, {"status": "in-progress"}, format="json").status_code == 403
 
 
+def test_an_item_made_case_less_would_be_public_so_its_case_is_fixed(world, coord_us, coord_mx):
+    """The issue's leak: a participant's coordinator PATCHed an item of a restricted case to
+    `"case": null`, and every signed-in user could then read it."""
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/"
+    response = client_for(coord_us).patch(url, {"case": None}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["case"]
+    assert "stays in the case it was created in" in response.json()["case"][0]
+    assert ActionItem.objects.get(pk=world["restricted_item"].pk).case_id == world["restricted"].pk
+    assert client_for(coord_mx).get(url).status_code == 404
+
+
+def test_an_items_case_is_fixed_in_spanish_too_and_unchanged_values_pass(world, coord_us):
+    client = client_for(coord_us)
+    url = f"/api/v1/action-items/{world['restricted_item'].pk}/"
+    response = client.patch(url, {"case": world["public"].pk}, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 400
+    assert "se queda en el caso" in response.json()["case"][0]
+    # Sending the item's own case (a PUT of what was read) is no change.
+    body = {"title": "Trace every rifle", "owner": "us-atf", "case": world["restricted"].pk}
+    assert client.put(url, body, format="json").status_code == 200
+
+
+def test_the_schema_says_an_items_case_is_set_on_creation_only():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    for name in ("ActionItem", "ActionItemRequest", "PatchedActionItemRequest"):
+        assert "creation only" in schemas[name]["properties"]["case"]["description"], name
+
+
 def test_updates_post(world, liaison_atf):
     url = f"/api/v1/action-items/{world['restricted_item'].pk}/updates/"
     response = client_for(liaison_atf).post(url, {"text": "Called the dealer."}, format="json")

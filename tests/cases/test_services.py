@@ -293,6 +293,36 @@ def test_caseless_commitment_must_involve_the_users_agency(coord_us, fgr, atf):
     assert list(item.supporting_agencies.all()) == [atf]
 
 
+def test_a_caseless_commitment_is_its_owners_to_change(coord_us, coord_mx, fgr, atf, liaison_atf, staff):
+    """Supporting it lets ATF read it, not edit, move or annotate it; FGR's coordinators and
+    admin staff may."""
+    item = services.action_item_create(user=coord_mx, owner=fgr, title="Share data", supporting_agencies=[atf])
+    for user in (coord_us, liaison_atf):
+        with pytest.raises(PermissionDenied):
+            services.action_item_update(item=item, user=user, title="Ours")
+        with pytest.raises(PermissionDenied):
+            services.action_item_transition(item=item, user=user, status="in-progress")
+        with pytest.raises(PermissionDenied):
+            services.action_update_add(item=item, user=user, text="Done by us")
+    services.action_item_update(item=item, user=coord_mx, title="Share ballistic data")
+    services.action_item_update(item=item, user=staff, priority="high")
+    services.action_update_add(item=item, user=staff, text="Checked by records staff")
+    item.refresh_from_db()
+    assert (item.title, item.priority, item.updates.count()) == ("Share ballistic data", "high", 1)
+
+
+def test_an_items_case_is_fixed_once_created(case, coord_us, atf):
+    item = services.action_item_create(user=coord_us, owner=atf, title="On the case", case=case)
+    commitment = services.action_item_create(user=coord_us, owner=atf, title="Case-less")
+    for target, new_case in ((item, None), (commitment, case)):
+        with pytest.raises(ValidationError) as error:
+            services.action_item_update(item=target, user=coord_us, case=new_case)
+        assert list(error.value.message_dict) == ["case"]
+    services.action_item_update(item=item, user=coord_us, case=case, title="Same case, new title")
+    assert ActionItem.objects.get(pk=item.pk).case_id == case.pk
+    assert ActionItem.objects.get(pk=commitment.pk).case_id is None
+
+
 def test_assignee_must_belong_to_the_owner(coord_us, atf, fgr):
     with pytest.raises(ValidationError) as error:
         services.action_item_create(user=coord_us, owner=atf, title="x", assignee=ContactFactory(agency=fgr))

@@ -10,6 +10,8 @@ refused as invalid before the rule is reached).
 then do to a given object (its agency's, or another's) is checked by the object rules in
 the services and by tests/security/test_object_access.py. `NOBODY` marks a method the
 route answers but refuses to everyone (cases and action items are closed, not deleted).
+Where who may write depends on the object (a case-less commitment is its owner's),
+ON_OTHER_OBJECTS gives the same routes on other objects of the world.
 """
 
 ANYONE = frozenset({"anonymous", "liaison-officer", "coordinator", "admin-staff"})
@@ -121,6 +123,39 @@ PERMISSIONS = {
         "post": COORDINATION,
         "body": {"post": lambda w: {"status": "acknowledged", "note": "Seen."}},
     },
+}
+
+
+def commitment(item, *, edit, work):
+    """The action-item routes on a case-less commitment: `edit` may change its fields, `work`
+    move its status and write updates; every signed-in user reads it."""
+    return {
+        "actionitem-detail": {
+            "kwargs": lambda w: {"pk": item(w).pk},
+            "get": SIGNED_IN,
+            "put": edit,
+            "patch": work,
+            "delete": NOBODY,
+            "body": {
+                "put": lambda w: {"title": "Renamed", "owner": item(w).owner.slug},
+                "patch": lambda w: {"status": "in-progress"},
+            },
+        },
+        "actionitem-updates": {
+            "kwargs": lambda w: {"pk": item(w).pk},
+            "get": SIGNED_IN,
+            "post": work,
+            "body": {"post": lambda w: {"text": "A note"}},
+        },
+    }
+
+
+# The same routes on other objects than PERMISSIONS's, where the rule depends on the object.
+ON_OTHER_OBJECTS = {
+    # Ours: our coordinators edit it, our officers work it, admin staff may too.
+    "our case-less commitment": commitment(lambda w: w.commitment, edit=COORDINATION, work=SIGNED_IN),
+    # The outsider's, which we only support: readable, but ours to change only as admin staff.
+    "their case-less commitment": commitment(lambda w: w.foreign_commitment, edit=ADMIN, work=ADMIN),
 }
 
 for _name, _kwargs in {

@@ -152,3 +152,51 @@ def test_admin_staff_read_everything(world):
     assert client.get(f"/api/v1/cases/{world.secret_case.pk}/").status_code == 200
     assert client.get(f"/api/v1/action-items/{world.secret_item.pk}/").status_code == 200
     assert client.get(f"/api/v1/cases/{world.secret_case.pk}/subjects/{world.secret_subject.pk}/").status_code == 200
+
+
+def test_a_commitment_we_only_support_is_read_but_not_changed(world):
+    """A case-less commitment is visible to every signed-in user, so a write by a supporter's
+    officers is refused with 403 (not 404), and nothing changes."""
+    item = world.foreign_commitment
+    url = f"/api/v1/action-items/{item.pk}/"
+    writes = [
+        ("patch", url, {"title": "Ours now"}),
+        ("patch", url, {"status": "in-progress"}),
+        ("put", url, {"title": "Ours now", "owner": world.agency.slug}),
+        ("post", url + "updates/", {"text": "We did it."}),
+    ]
+    wrong = []
+    for role in OUTSIDERS:
+        client = as_role(world, role)
+        assert client.get(url).status_code == 200
+        for method, target, body in writes:
+            status = getattr(client, method)(target, body, format="json").status_code
+            if status != 403:
+                wrong.append(f"{role} {method.upper()} {body}: {status}")
+    assert wrong == []
+    item.refresh_from_db()
+    assert (item.title, item.status, item.owner_id) == ("Their commitment", "open", world.outsider.pk)
+    assert not item.updates.exists()
+
+
+MOVES = {
+    # The issue's leak: an item of our restricted case made case-less, for every reader.
+    "out of a restricted case": (lambda w: w.item, lambda w: None),
+    # The other way: a commitment pulled into a case (its former readers lose it).
+    "into a case": (lambda w: w.commitment, lambda w: w.case.pk),
+}
+
+
+@pytest.mark.parametrize("move", MOVES)
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_an_items_case_is_fixed_once_created(world, move, method):
+    item_of, case_of = MOVES[move]
+    item = item_of(world)
+    body = {"case": case_of(world)}
+    if method == "put":
+        body.update(title="Moved", owner=world.agency.slug)
+    before = (item.case_id, item.title)
+    response = getattr(as_role(world, "coordinator"), method)(f"/api/v1/action-items/{item.pk}/", body, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["case"], response.content
+    item.refresh_from_db()
+    assert (item.case_id, item.title) == before

@@ -1,12 +1,13 @@
 """Every API route × every role (and anonymous) × every method, against
-permission_table.PERMISSIONS. The routes come from the URL conf, so a new route without an
+permission_table.PERMISSIONS (and, where the rule depends on the object, the same routes on
+other objects: ON_OTHER_OBJECTS). The routes come from the URL conf, so a new route without an
 entry in the table, or a new method on a route, fails here."""
 
 import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from tests.security.permission_table import PERMISSIONS
+from tests.security.permission_table import ON_OTHER_OBJECTS, PERMISSIONS
 from tests.security.routes import api_routes, url_of
 from tests.security.world import ROLES, build_world
 
@@ -21,11 +22,25 @@ def test_every_api_route_and_method_has_an_entry_in_the_table():
             missing.append(f"{name} ({route.pattern})")
             continue
         missing += [f"{name} {method.upper()}" for method in route.methods if method not in entry]
+        for on, others in ON_OTHER_OBJECTS.items():
+            if name in others:
+                missing += [f"{name} {m.upper()} on {on}" for m in route.methods if m not in others[name]]
     assert missing == [], "Add these to tests/security/permission_table.py: " + ", ".join(missing)
 
 
 def test_the_table_names_no_route_that_is_gone():
     assert sorted(set(PERMISSIONS) - set(api_routes())) == []
+    for others in ON_OTHER_OBJECTS.values():
+        assert sorted(set(others) - set(api_routes())) == []
+
+
+def entries():
+    """(route name, entry, what it is called on) for every line of the table."""
+    for name, entry in PERMISSIONS.items():
+        yield name, entry, ""
+    for on, others in ON_OTHER_OBJECTS.items():
+        for name, entry in others.items():
+            yield name, entry, f" on {on}"
 
 
 def client_for(user) -> APIClient:
@@ -44,9 +59,11 @@ def test_each_role_gets_exactly_the_access_the_table_gives():
     world = build_world()
     clients = {role: client_for(world.users[role]) for role in ROLES}
     wrong = []
-    for name, route in sorted(api_routes().items()):
-        entry = PERMISSIONS[name]
+    routes = api_routes()
+    for name, entry, on in sorted(entries(), key=lambda line: (line[0], line[2])):
+        route = routes[name]
         url = url_of(route, entry["kwargs"](world))
+        where = url + on
         for method in route.methods:
             for role in ROLES:
                 # Each call in a savepoint rolled back after it, so a write cannot change what
@@ -57,11 +74,11 @@ def test_each_role_gets_exactly_the_access_the_table_gives():
                 transaction.savepoint_rollback(sid)
                 allowed = role in entry[method]
                 if response.status_code >= 500:
-                    wrong.append(f"{method.upper()} {url} as {role}: {response.status_code}")
+                    wrong.append(f"{method.upper()} {where} as {role}: {response.status_code}")
                 elif allowed and response.status_code in REFUSED:
-                    wrong.append(f"{method.upper()} {url} as {role}: refused {response.status_code}, table allows")
+                    wrong.append(f"{method.upper()} {where} as {role}: refused {response.status_code}, table allows")
                 elif not allowed and response.status_code not in REFUSED:
-                    wrong.append(f"{method.upper()} {url} as {role}: answered {response.status_code}, table refuses")
+                    wrong.append(f"{method.upper()} {where} as {role}: answered {response.status_code}, table refuses")
                 elif not allowed and role == "anonymous" and response.status_code == 403:
-                    wrong.append(f"{method.upper()} {url} as anonymous: 403 where 401 is due")
+                    wrong.append(f"{method.upper()} {where} as anonymous: 403 where 401 is due")
     assert wrong == [], "\n".join(wrong)

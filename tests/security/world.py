@@ -1,6 +1,8 @@
 """A small world for the route-walking tests: one agency whose users hold each role and
 which leads a restricted case (with a subject, an action item, an update and a subject-match
-flag), and an outsider agency with its own restricted case that our users must never see."""
+flag), and an outsider agency with its own restricted case that our users must never see.
+Two case-less commitments, one ours and one the outsider's, each supported by the other
+agency: a supporter reads a commitment but only its owner (and admin staff) changes it."""
 
 import datetime
 from dataclasses import dataclass
@@ -46,6 +48,8 @@ class World:
     secret_item: ActionItem
     secret_update: ActionUpdate
     secret_flag: Flag | None
+    commitment: ActionItem
+    foreign_commitment: ActionItem
     users: dict[str, User | None]
 
 
@@ -86,6 +90,10 @@ def build_world() -> World:
         due_date=datetime.date.today() + datetime.timedelta(days=3),
     )
     secret_update = ActionUpdate.objects.create(item=secret_item, author=None, text="Their secret note.")
+    commitment = ActionItem.objects.create(case=None, owner=agency, title="Our commitment")
+    commitment.supporting_agencies.set([outsider])
+    foreign_commitment = ActionItem.objects.create(case=None, owner=outsider, title="Their commitment")
+    foreign_commitment.supporting_agencies.set([agency])
     # The outsider holds a mandate with no liaison: a missing-contact flag only it (and admin staff) may see.
     MandateFactory(agency=outsider, function=FunctionalAreaFactory(slug="customs"), jurisdictions=[mx])
     call_command("detect_flags", verbosity=0)
@@ -111,5 +119,7 @@ def build_world() -> World:
         secret_item=secret_item,
         secret_update=secret_update,
         secret_flag=secret_flag,
+        commitment=commitment,
+        foreign_commitment=foreign_commitment,
         users=users,
     )

@@ -220,6 +220,34 @@ def test_updates_join_the_timeline(item, coordinator_mx):
     assert "Sent to the lab" in client.get(f"/actions/{item.pk}/").content.decode()
 
 
+def test_a_commitment_is_changed_by_its_owner_not_its_supporters(catalog, coordinator_us, coordinator_mx, staff):
+    commitment = services.action_item_create(
+        user=coordinator_mx, owner=catalog.fgr, title="Share ballistic data", supporting_agencies=[catalog.atf]
+    )
+    url = f"/actions/{commitment.pk}/"
+    edit = {"action": "edit", "edit-version": commitment.updated_at.isoformat(), "edit-title": "Ours now"}
+    edit.update({"edit-priority": "normal", "edit-function": ""})
+    supporter = signed_in(coordinator_us)
+    page = supporter.get(url)
+    assert page.status_code == 200 and "Share ballistic data" in page.content.decode()
+    assert 'name="action" value="edit"' not in page.content.decode()
+    assert 'name="action" value="update"' not in page.content.decode()
+    for post in (
+        edit,
+        {"action": "update", "update-text": "Done by us"},
+        {"action": "transition", "move-status": "in-progress"},
+    ):
+        assert supporter.post(url, post).status_code == 403, post["action"]
+    commitment.refresh_from_db()
+    assert (commitment.title, commitment.status, commitment.updates.count()) == ("Share ballistic data", "open", 0)
+    # Its owner's coordinators, and admin staff, may.
+    assert 'name="action" value="edit"' in signed_in(coordinator_mx).get(url).content.decode()
+    assert signed_in(staff).post(url, edit).status_code == 302
+    assert signed_in(staff).post(url, {"action": "update", "update-text": "Checked"}).status_code == 302
+    commitment.refresh_from_db()
+    assert (commitment.title, commitment.updates.count()) == ("Ours now", 1)
+
+
 def test_stale_edit_keeps_the_input_and_shows_what_changed(item, coordinator_us, coordinator_mx):
     client = signed_in(coordinator_us)
     page = client.get(f"/actions/{item.pk}/").content.decode()
