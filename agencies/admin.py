@@ -6,7 +6,17 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from agencies.models import (
+    Agency,
+    AgencyName,
+    Contact,
+    CounterpartLink,
+    FunctionalArea,
+    Jurisdiction,
+    Mandate,
+    Office,
+    Source,
+)
 from registry.admin import AdminStaffOnlyMixin
 
 
@@ -98,6 +108,13 @@ class MandateAdmin(CatalogAdmin):
     search_fields = ["agency__slug", "agency__acronym", "agency__name", "function__slug", "legal_basis"]
     autocomplete_fields = ["agency", "function", "jurisdictions"]
     list_select_related = ["agency", "function"]
+
+
+@admin.register(Source)
+class SourceAdmin(CatalogAdmin):
+    list_display = ["url", "kind", "reference", "title"]
+    list_filter = ["kind"]
+    search_fields = ["url", "title", "reference"]
 
 
 @admin.register(Office)

@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from agencies.search import fold
+from agencies.source_kinds import SourceKind
 from registry.models import TrackedModel
 
 
@@ -504,3 +505,27 @@ class CounterpartLink(TrackedModel):
         ).exclude(pk=self.pk)
         if self.agency_a_id and self.function_id and reverse.exists():
             raise ValidationError(_("These agencies are already linked for this functional area."))
+
+
+class Source(TrackedModel):
+    """One URL the catalog cites, and whether it is a primary or a secondary source
+    (the rule of agencies/source_kinds.py). Written by the reference-data loader."""
+
+    Kind = SourceKind
+
+    url = models.URLField(_("URL"), max_length=500, unique=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    reference = models.CharField(
+        _("reference id"), max_length=20, blank=True, help_text=_("The id in agencies/data/sources.csv, e.g. S74")
+    )
+    kind = models.CharField(_("kind of source"), max_length=10, choices=SourceKind.choices, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reference", "url"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self) -> str:
+        return self.url

@@ -20,7 +20,8 @@ from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate
+from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate, Source
+from agencies.source_kinds import SourceKind, is_official, kind_of_url
 from registry.bulk import bulk_writes
 
 LOADER_REASON = "reference data"
@@ -39,7 +40,7 @@ FILES = [
 ]
 
 COLUMNS = {
-    "sources.csv": ["id", "title", "urls"],
+    "sources.csv": ["id", "title", "kind", "urls"],
     "jurisdictions.csv": ["code", "kind", "name", "name_es", "parent", "source"],
     "ports_of_entry.csv": ["code", "cbp_port_code", "name", "name_es", "us_state", "mx_states", "sources"],
     "borders.csv": ["a", "b", "source"],
@@ -62,7 +63,7 @@ COLUMNS = {
         "sources",
     ],
     "agency_names.csv": ["agency", "name", "language", "kind", "end_date", "note"],
-    "mandates.csv": ["agency", "function", "jurisdictions", "role", "legal_basis", "source", "note"],
+    "mandates.csv": ["agency", "function", "jurisdictions", "role", "legal_basis", "source", "other_sources", "note"],
 }
 
 
@@ -236,6 +237,7 @@ class Dataset:
     """The validated contents of the data files, in load order."""
 
     sources: dict[str, list[str]]
+    source_rows: dict[str, Row]  # by id: title and kind
     jurisdictions: list[Row]  # parents before children
     borders: list[tuple[Row, str, str]]
     functions: list[Row]
@@ -245,6 +247,22 @@ class Dataset:
 
     def first_url(self, source_id: str) -> str:
         return self.sources[source_id][0] if source_id else ""
+
+    def kind(self, source_id: str) -> str:
+        return self.source_rows[source_id]["kind"]
+
+    def url_kinds(self) -> dict[str, tuple[str, Row]]:
+        """Every URL of the files, with its kind (source_kinds.kind_of_url) and its source row."""
+        kinds: dict[str, tuple[str, Row]] = {}
+        for source_id, urls in self.sources.items():
+            row = self.source_rows[source_id]
+            for url in urls:
+                kinds.setdefault(url, (kind_of_url(url, row["kind"]), row))
+        return kinds
+
+    def is_primary(self, source_id: str) -> bool:
+        """A primary source whose first URL (the one single-URL records store) is official."""
+        return self.kind(source_id) == SourceKind.PRIMARY and is_official(self.sources[source_id][0])
 
     def urls(self, source_ids: list[str]) -> list[str]:
         urls: list[str] = []
@@ -280,14 +298,29 @@ def read_dataset(data_dir: Path = DATA_DIR) -> Dataset:
     rows = {name: v.read(name) for name in FILES}
 
     sources: dict[str, list[str]] = {}
+    source_rows: dict[str, Row] = {}
     seen: dict = {}
+    seen_urls: dict = {}
     for row in rows["sources.csv"]:
-        if v.required(row, "id", "urls"):
+        if v.required(row, "id", "kind", "urls"):
             v.unique(seen, row["id"], row, "id")
+            v.choice(row, "kind", SourceKind.choices)
             urls = row["urls"].split()
             for url in urls:
                 v.web_address(row, "urls", url)
+                v.unique(seen_urls, url, row, "urls")
+            if row["kind"] == SourceKind.PRIMARY and not is_official(urls[0]):
+                v.problem(
+                    row,
+                    "urls",
+                    _("a primary source's first URL must be on an official domain (see agencies/source_kinds.py)"),
+                )
             sources[row["id"]] = urls
+            source_rows[row["id"]] = row
+
+    def is_primary(source_id: str) -> bool:
+        row = source_rows.get(source_id)
+        return row is not None and row["kind"] == SourceKind.PRIMARY and is_official(sources[source_id][0])
 
     def source_ids(row: Row, column: str, *, required: bool) -> None:
         ids = row.items(column)
@@ -384,8 +417,13 @@ def read_dataset(data_dir: Path = DATA_DIR) -> Dataset:
         if valid_from and valid_to and valid_to < valid_from:
             v.problem(row, "valid_to", _("must not be before valid_from"))
         source_ids(row, "sources", required=True)
+        # An unknown id is reported above; the checks that depend on it would only repeat it.
+        known = all(source_id in sources for source_id in row.items("sources"))
+        if known and row.items("sources") and not any(is_primary(source_id) for source_id in row.items("sources")):
+            v.problem(row, "sources", _("cite at least one primary source (sources.csv → kind primary)"))
         agencies.append(row)
     agency_slugs = set(seen)
+    agency_rows = {row["slug"]: row for row in agencies}
     for row in agencies:
         if row["parent"] and row["parent"] not in agency_slugs:
             v.problem(row, "parent", _("unknown agency “%(value)s”") % {"value": row["parent"]})
@@ -419,13 +457,31 @@ def read_dataset(data_dir: Path = DATA_DIR) -> Dataset:
         v.choice(row, "role", Mandate.Role.choices)
         if row["role"] == Mandate.Role.PRIMARY and not row["note"]:
             v.problem(row, "note", _("a primary role needs a note saying why the agency is the statutory lead"))
+        if row["role"] == Mandate.Role.PRIMARY and not row["legal_basis"]:
+            v.problem(row, "legal_basis", _("a primary role needs the statute that makes the agency the lead"))
+        if not row["legal_basis"] and not row["note"]:
+            v.problem(row, "note", _("a mandate without a legal basis needs a note saying why there is none"))
         source_ids(row, "source", required=True)
+        if len(row.items("source")) > 1:
+            v.problem(row, "source", _("give one source id; list the others in other_sources"))
+        elif row["source"] in sources and not is_primary(row["source"]):
+            v.problem(row, "source", _("the source must be primary (sources.csv → kind primary)"))
+        source_ids(row, "other_sources", required=False)
+        agency = agency_rows.get(row["agency"])
+        cited = set(agency.items("sources")) if agency else set()
+        for source_id in row.items("other_sources"):
+            if source_id in sources and cited <= set(sources) and source_id not in cited:
+                v.problem(
+                    row,
+                    "other_sources",
+                    _("“%(value)s” must also be among the agency's sources, where it is shown") % {"value": source_id},
+                )
         v.unique(seen, (row["agency"], row["function"]), row, "function")
         mandates.append(row)
 
     if v.problems:
         raise ReferenceDataError(v.problems)
-    return Dataset(sources, jurisdictions, borders, functions, agencies, names, mandates)
+    return Dataset(sources, source_rows, jurisdictions, borders, functions, agencies, names, mandates)
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -539,6 +595,17 @@ class _Writer:
         return existing
 
     # Each kind of record.
+
+    def sources(self) -> None:
+        existing = {s.url: s for s in Source.objects.all()}
+        for url, (kind, row) in self.data.url_kinds().items():
+            self.upsert(
+                row=row,
+                record=url,
+                existing=existing.get(url),
+                new=lambda url=url: Source(url=url),
+                values={"title": row["title"], "reference": row["id"], "kind": kind},
+            )
 
     def jurisdictions(self) -> dict[str, Jurisdiction]:
         places = {j.code: j for j in Jurisdiction.objects.all()}
@@ -700,6 +767,8 @@ def load_reference_data(
             say(f"{name}: {writer.counts(name)}")
 
     with transaction.atomic(), bulk_writes():
+        writer.sources()
+        done("sources.csv")
         places = writer.jurisdictions()
         done("jurisdictions.csv", "ports_of_entry.csv")
         writer.borders(places)
@@ -728,4 +797,7 @@ def dataset_counts(data_dir: Path = DATA_DIR) -> dict[str, int]:
     for row in data.mandates:
         counts[f"mandates:{row['role']}"] += 1
     counts["functional_areas"] = len(data.functions)
+    for url, (kind, _row) in data.url_kinds().items():
+        counts[f"source urls:{kind}"] += 1
+        counts[f"source urls:{'official' if is_official(url) else 'other'}"] += 1
     return dict(counts)

@@ -8,8 +8,9 @@ from django.db.models import Case, ExpressionWrapper, F, IntegerField, Min, Q, Q
 from django.db.models.functions import RowNumber
 
 from agencies.cache import catalog_cache_key
-from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate
+from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Source
 from agencies.search import query_words
+from agencies.source_kinds import kind_of_url
 
 
 def agency_search(queryset: QuerySet, query: str) -> QuerySet:
@@ -291,3 +292,21 @@ def _attach_liaison_contacts(ranked: list[Counterpart], function: FunctionalArea
         counterpart.contacts = by_agency.get(counterpart.agency.pk, [])
         for contact in counterpart.contacts:
             contact.agency = counterpart.agency
+
+
+class SourceKinds:
+    """The kind (primary or secondary) of each cited URL: the stored Source rows, read in one
+    query the first time, else the domain rule of agencies/source_kinds.py (a URL an editor
+    added that the reference data does not list)."""
+
+    def __init__(self):
+        self._stored: dict[str, str] | None = None
+
+    def __getitem__(self, url: str) -> str:
+        if self._stored is None:
+            self._stored = dict(Source.objects.values_list("url", "kind"))
+        return self._stored.get(url) or kind_of_url(url)
+
+    def described(self, urls) -> list[dict]:
+        """[{"url", "kind"}] for each URL, in order."""
+        return [{"url": url, "kind": self[url]} for url in urls or []]

@@ -8,13 +8,14 @@ desks) who hold positions are points of contact, which are personal data and nev
 from django.db.models import Prefetch
 
 from agencies.models import Agency, AgencyName, Jurisdiction, Office
+from agencies.selectors import SourceKinds
 
 SLUG_SCHEME = "enlace-slug"
 ACRONYM_SCHEME = "acronym"
 
 
 def popolo_catalog() -> dict:
-    """The whole public catalog in four queries, in a stable order (slug, code)."""
+    """The whole public catalog in five queries (the fifth reads the sources' kinds), in a stable order (slug, code)."""
     agencies = (
         Agency.objects.select_related("parent", "jurisdiction", "country")
         .prefetch_related(
@@ -24,14 +25,15 @@ def popolo_catalog() -> dict:
         .order_by("slug")
     )
     areas = Jurisdiction.objects.select_related("parent").order_by("code")
+    kinds = SourceKinds()
     return {
-        "organizations": [_organization(agency) for agency in agencies],
+        "organizations": [_organization(agency, kinds) for agency in agencies],
         "areas": [_area(place) for place in areas],
         "posts": [],
     }
 
 
-def _organization(agency: Agency) -> dict:
+def _organization(agency: Agency, kinds: SourceKinds) -> dict:
     other_names = []
     if agency.name_es and agency.name_es != agency.name:
         other_names.append({"name": agency.name_es, "note": "official name (es)"})
@@ -56,7 +58,8 @@ def _organization(agency: Agency) -> dict:
         "dissolution_date": agency.valid_to.isoformat() if agency.valid_to else None,
         "contact_details": _office_channels(agency),
         "links": [{"url": agency.website, "note": "website"}] if agency.website else [],
-        "sources": [{"url": url} for url in agency.sources or []],
+        # Popolo's source note carries the kind: "primary" or "secondary" (agencies/source_kinds.py).
+        "sources": [{"url": item["url"], "note": item["kind"]} for item in kinds.described(agency.sources)],
         "created_at": agency.created_at.isoformat(),
         "updated_at": agency.updated_at.isoformat(),
         # Enlace's own terms, beside Popolo's: the level of government and whether it is active.

@@ -24,7 +24,8 @@ from agencies.models import (
     Office,
     localized,
 )
-from agencies.selectors import counterparts_for
+from agencies.selectors import SourceKinds, counterparts_for
+from agencies.source_kinds import SourceKind
 
 CELL_AGENCIES_SHOWN = 8
 JURISDICTION_GROUP_SHOWN = 10  # mandates per function on a jurisdiction page; "See all" for the rest
@@ -296,7 +297,11 @@ def agency_page(agency: Agency, *, with_contacts: bool) -> dict:
         FunctionCounterparts(function, counterparts_for(agency=agency, function=function, with_contacts=False))
         for function in sorted(functions.values(), key=lambda f: f.display_name)
     ]
+    kinds = SourceKinds()
+    for mandate in mandates:
+        mandate.source_kind = kinds[mandate.source] if mandate.source else ""
     return {
+        "sources": [{**item, "label": SourceKind(item["kind"]).label} for item in kinds.described(agency.sources)],
         "ancestors": ancestors,
         "children": list(agency.children.filter(active=True).order_by("name")),
         "other_names": list(agency.other_names.order_by("kind", "name")),
@@ -435,7 +440,9 @@ def _open_agencies() -> tuple[list[str], list[list]]:
         "valid_from",
         "valid_to",
         "sources",
+        "primary_sources",
     ]
+    kinds = SourceKinds()
     rows = [
         [
             a.slug,
@@ -451,6 +458,7 @@ def _open_agencies() -> tuple[list[str], list[list]]:
             a.valid_from,
             a.valid_to,
             _join(a.sources or []),
+            _join([url for url in a.sources or [] if kinds[url] == SourceKind.PRIMARY]),
         ]
         for a in Agency.objects.select_related("country", "parent").order_by("slug")
     ]
@@ -478,7 +486,11 @@ def _open_jurisdictions() -> tuple[list[str], list[list]]:
 
 
 def _open_mandates() -> tuple[list[str], list[list]]:
-    columns = ["id", "agency", "function", "role", "jurisdictions", "legal_basis", "valid_from", "valid_to", "source"]
+    columns = [
+        *("id", "agency", "function", "role", "jurisdictions", "legal_basis", "valid_from", "valid_to", "source"),
+        "source_kind",
+    ]
+    kinds = SourceKinds()
     mandates = Mandate.objects.select_related("agency", "function").prefetch_related("jurisdictions").order_by("id")
     rows = [
         [
@@ -491,6 +503,7 @@ def _open_mandates() -> tuple[list[str], list[list]]:
             m.valid_from,
             m.valid_to,
             m.source,
+            kinds[m.source] if m.source else "",
         ]
         for m in mandates
     ]

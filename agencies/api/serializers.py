@@ -7,6 +7,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from agencies.selectors import SourceKinds
 from registry.api.serializers import RegistrySerializer
 
 
@@ -16,6 +17,13 @@ def slug_field(queryset, **kwargs):
 
 def code_field(queryset, **kwargs):
     return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kwargs)
+
+
+def _source_kinds(serializer) -> SourceKinds:
+    """One SourceKinds per serializer: a list's rows share it, and it reads the kinds once."""
+    if "_source_kinds" not in serializer.__dict__:
+        serializer._source_kinds = SourceKinds()
+    return serializer._source_kinds
 
 
 class JurisdictionBriefSerializer(serializers.ModelSerializer):
@@ -69,6 +77,9 @@ class AgencySerializer(RegistrySerializer):
         read_only=True, help_text=gettext_lazy("The name in the language of the request")
     )
     other_names = serializers.SerializerMethodField()
+    source_details = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Each URL of `sources` with its kind: primary or secondary")
+    )
 
     class Meta:
         model = Agency
@@ -90,6 +101,7 @@ class AgencySerializer(RegistrySerializer):
             "valid_from",
             "valid_to",
             "sources",
+            "source_details",
             "other_names",
             "created_at",
             "updated_at",
@@ -146,6 +158,9 @@ class AgencySerializer(RegistrySerializer):
             names = agency.other_names.all()
         return [{"name": n.name, "language": n.language, "kind": n.kind, "end_date": n.end_date} for n in names]
 
+    def get_source_details(self, agency) -> list[dict]:
+        return _source_kinds(self).described(agency.sources)
+
     def validate_sources(self, value):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise serializers.ValidationError(_("Give a list of URLs."))
@@ -175,6 +190,9 @@ class MandateSerializer(RegistrySerializer):
     agency = slug_field(Agency.objects.all())
     function = slug_field(FunctionalArea.objects.all())
     jurisdictions = code_field(Jurisdiction.objects.all(), many=True)
+    source_kind = serializers.SerializerMethodField(
+        help_text=gettext_lazy("“primary” or “secondary”; empty without a source")
+    )
 
     class Meta:
         model = Mandate
@@ -190,10 +208,14 @@ class MandateSerializer(RegistrySerializer):
             "valid_from",
             "valid_to",
             "source",
+            "source_kind",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def get_source_kind(self, mandate) -> str:
+        return _source_kinds(self)[mandate.source] if mandate.source else ""
 
     def validate_jurisdictions(self, value):
         if not value:

@@ -98,6 +98,11 @@ def expected(agency: Agency, bare: Agency, *, spanish: bool) -> tuple[dict, dict
         "valid_from": "2017-01-01",
         "valid_to": "2040-12-31",
         "sources": ["https://example.org/a", "https://example.org/b"],
+        # Added beside `sources` (issue 19): each URL's kind; example.org is no official domain.
+        "source_details": [
+            {"url": "https://example.org/a", "kind": "secondary"},
+            {"url": "https://example.org/b", "kind": "secondary"},
+        ],
         # The model's order of other names: kind, then name.
         "other_names": [
             {"name": "PGJE", "language": "es", "kind": "acronym", "end_date": None},
@@ -130,6 +135,7 @@ def expected(agency: Agency, bare: Agency, *, spanish: bool) -> tuple[dict, dict
         "valid_from": None,
         "valid_to": None,
         "sources": [],
+        "source_details": [],
         "other_names": [],
         "created_at": stamp(bare.created_at),
         "updated_at": stamp(bare.updated_at),
