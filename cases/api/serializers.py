@@ -60,6 +60,8 @@ class JurisdictionCodesField(serializers.ManyRelatedField):
 
 class ParticipantSerializer(serializers.ModelSerializer):
     agency = slug_field(Agency.objects.all())
+    # Left out, the role is the model's default, as when a case is opened with participants.
+    role = serializers.ChoiceField(choices=CaseParticipant.Role.choices, default=CaseParticipant.Role.SUPPORT)
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Liaison contact id")
     )
