@@ -60,8 +60,6 @@ class JurisdictionCodesField(serializers.ManyRelatedField):
 
 class ParticipantSerializer(serializers.ModelSerializer):
     agency = slug_field(Agency.objects.all())
-    # Left out, the role is the model's default, as when a case is opened with participants.
-    role = serializers.ChoiceField(choices=CaseParticipant.Role.choices, default=CaseParticipant.Role.SUPPORT)
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Liaison contact id")
     )
@@ -70,6 +68,8 @@ class ParticipantSerializer(serializers.ModelSerializer):
         model = CaseParticipant
         fields = ["agency", "role", "contact"]
         list_serializer_class = ParticipantListSerializer
+        # Left out, the role is the model's default, as when a case is opened with participants.
+        extra_kwargs = {"role": {"default": CaseParticipant.Role.SUPPORT}}
 
     def create(self, validated_data):
         return services.participant_add(case=self.context["case"], user=request_user(self), **validated_data)
@@ -198,7 +198,7 @@ class VisibleCaseField(serializers.PrimaryKeyRelatedField):
 
 class ActionItemSerializer(serializers.ModelSerializer):
     case = VisibleCaseField(required=False, allow_null=True)
-    case_reference = serializers.CharField(source="case.reference", read_only=True, default=None)
+    case_reference = serializers.CharField(source="case.reference", read_only=True, default=None, allow_null=True)
     owner = slug_field(Agency.objects.all())
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Contact id")
@@ -262,7 +262,10 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
 
 class ActionUpdateSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Blank on an update that only adds text: the schema must allow "" beside the statuses.
+    old_status = serializers.ChoiceField(choices=ActionItem.Status.choices, allow_blank=True, read_only=True)
+    new_status = serializers.ChoiceField(choices=ActionItem.Status.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ActionUpdate
