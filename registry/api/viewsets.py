@@ -68,8 +68,13 @@ class QueryParametersAsDocumented:
         for name in single:
             if len(request.query_params.getlist(name)) > 1:
                 errors[name] = [_("Give this parameter once.")]
-        if request.query_params.get("brief", "").lower() not in BRIEF_VALUES:
-            errors.setdefault("brief", [_("Give true or false.")])
+        booleans = {"brief"}
+        if filterset_class is not None:
+            filters = filterset_class.base_filters.items()
+            booleans |= {n for n, f in filters if isinstance(f, django_filters.BooleanFilter)}
+        for name in booleans:
+            if request.query_params.get(name, "").lower() not in BRIEF_VALUES:
+                errors.setdefault(name, [_("Give true or false.")])
         if errors:
             raise ValidationError(errors)
 
