@@ -2,6 +2,7 @@
 writes go through cases/services.py, which holds the rules and the rights."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.models import Agency, Contact, FunctionalArea, Jurisdiction
@@ -198,7 +199,8 @@ class VisibleCaseField(serializers.PrimaryKeyRelatedField):
 
 class ActionItemSerializer(serializers.ModelSerializer):
     case = VisibleCaseField(required=False, allow_null=True)
-    case_reference = serializers.CharField(source="case.reference", read_only=True, default=None, allow_null=True)
+    # A method, not source="case.reference" with a default: a PATCH (partial) skipped it when case is null.
+    case_reference = serializers.SerializerMethodField()
     owner = slug_field(Agency.objects.all())
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Contact id")
@@ -232,6 +234,10 @@ class ActionItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["completed_at", "is_demo", "created_at", "updated_at"]
         extra_kwargs = {"status": {"required": False}, "status_reason": {"required": False}}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_case_reference(self, item) -> str | None:
+        return item.case.reference if item.case_id else None
 
     def create(self, validated_data):
         status = validated_data.pop("status", ActionItem.Status.OPEN)

@@ -176,6 +176,15 @@ def test_a_participant_posted_without_a_role_supports_and_bad_input_names_its_fi
         assert response.status_code == 400 and field in response.json(), (body, response.content)
 
 
+def test_a_patch_of_a_caseless_action_item_answers_case_reference_null(world, coord_us):
+    """The schema requires case_reference (nullable); a partial update left it out when case was null."""
+    item = world["commitment"]
+    assert item.case_id is None
+    response = client_for(coord_us).patch(f"/api/v1/action-items/{item.pk}/", {}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["case_reference"] is None
+
+
 # ------------------------------------------------------------------ rights (403) and validation (400)
 
 
