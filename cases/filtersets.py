@@ -1,12 +1,26 @@
 """Filters of the cases API (API.md)."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from agencies.search import query_words
 from cases.models import ActionItem, Case, CaseParticipant, CaseSubject, Theme
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number the database can hold (a float or a huge number was a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class CaseFilterSet(django_filters.FilterSet):
@@ -49,13 +63,13 @@ class ActionItemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search title and description"))
     status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices)
     owner = django_filters.CharFilter(field_name="owner__slug")
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = IdFilter(field_name="case_id")
     has_case = django_filters.BooleanFilter(field_name="case", lookup_expr="isnull", exclude=True)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     theme = django_filters.ChoiceFilter(choices=Theme.choices)
     function = django_filters.CharFilter(field_name="function__slug")
     priority = django_filters.ChoiceFilter(choices=ActionItem.Priority.choices)
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    assignee = IdFilter(field_name="assignee_id")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
 

@@ -199,8 +199,11 @@ def _add_participant(*, case: Case, user, agency: Agency, role: str, contact: Co
 
 
 @transaction.atomic
-def participant_add(*, case: Case, user, agency: Agency, role: str, contact: Contact | None = None) -> CaseParticipant:
-    """Add an agency to a case. Naming a new lead makes the former lead a supporting participant."""
+def participant_add(
+    *, case: Case, user, agency: Agency, role: str = CaseParticipant.Role.SUPPORT, contact: Contact | None = None
+) -> CaseParticipant:
+    """Add an agency to a case (a supporting one unless `role` says otherwise, as in case_open).
+    Naming a new lead makes the former lead a supporting participant."""
     _require(can_manage_case(user, case), _("Only coordinators of a participating agency add participants."))
     if role not in CaseParticipant.Role.values:
         raise ValidationError({"role": _("Choose lead, support or observer.")})

@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
     "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",
     # 0: the address is REMOTE_ADDR; a client cannot pick its own by sending X-Forwarded-For.
     "NUM_PROXIES": int(os.environ.get("ENLACE_TRUSTED_PROXY_COUNT", "0")),
@@ -255,10 +255,14 @@ SPECTACULAR_SETTINGS = {
         "JurisdictionKindEnum": "agencies.models.Jurisdiction.Kind",
         "AgencyKindEnum": "agencies.models.Agency.Kind",
         "AgencyNameKindEnum": "agencies.models.AgencyName.Kind",
+        # The brief forms in the schema bring the mandate's and the participant's roles together.
+        "MandateRoleEnum": "agencies.models.Mandate.Role",
+        "ParticipantRoleEnum": "cases.models.CaseParticipant.Role",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.document_errors_and_idempotency",
+        "registry.api.schema.state_the_constraints",
     ],
 }
 

@@ -54,7 +54,7 @@ class FunctionalAreaSerializer(RegistrySerializer):
 
 
 class AgencyBriefSerializer(serializers.ModelSerializer):
-    country = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     display_name = serializers.CharField(
         read_only=True, help_text=gettext_lazy("The name in the language of the request")
     )

@@ -2,6 +2,7 @@
 writes go through cases/services.py, which holds the rules and the rights."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.models import Agency, Contact, FunctionalArea, Jurisdiction
@@ -68,6 +69,8 @@ class ParticipantSerializer(serializers.ModelSerializer):
         model = CaseParticipant
         fields = ["agency", "role", "contact"]
         list_serializer_class = ParticipantListSerializer
+        # Left out, the role is the model's default, as when a case is opened with participants.
+        extra_kwargs = {"role": {"default": CaseParticipant.Role.SUPPORT}}
 
     def create(self, validated_data):
         return services.participant_add(case=self.context["case"], user=request_user(self), **validated_data)
@@ -200,7 +203,8 @@ class ActionItemSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text=_("Set on creation only: a change of an existing item's case is refused (400)."),
     )
-    case_reference = serializers.CharField(source="case.reference", read_only=True, default=None, allow_null=True)
+    # A method, not source="case.reference" with a default: a PATCH (partial) skipped it when case is null.
+    case_reference = serializers.SerializerMethodField()
     owner = slug_field(Agency.objects.all())
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Contact id")
@@ -235,6 +239,10 @@ class ActionItemSerializer(serializers.ModelSerializer):
         read_only_fields = ["completed_at", "is_demo", "created_at", "updated_at"]
         extra_kwargs = {"status": {"required": False}, "status_reason": {"required": False}}
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_case_reference(self, item) -> str | None:
+        return item.case.reference if item.case_id else None
+
     def create(self, validated_data):
         status = validated_data.pop("status", ActionItem.Status.OPEN)
         validated_data.pop("status_reason", None)
@@ -264,7 +272,10 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
 
 class ActionUpdateSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Blank on an update that only adds text: the schema must allow "" beside the statuses.
+    old_status = serializers.ChoiceField(choices=ActionItem.Status.choices, allow_blank=True, read_only=True)
+    new_status = serializers.ChoiceField(choices=ActionItem.Status.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ActionUpdate

@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
@@ -139,7 +139,8 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
     def case_of(self, obj):
         return obj
 
-    @extend_schema(responses={405: OpenApiResponse(description="Cases are not deleted; close and archive them.")})
+    # Not an operation of the API (always 405, with the reason): left out of the schema.
+    @extend_schema(exclude=True)
     def destroy(self, request, *args, **kwargs):
         self.get_object()
         return Response(
@@ -270,9 +271,7 @@ class ActionItemViewSet(ReadLogMixin, RegistryViewSet):
     def case_of(self, obj):
         return obj.case
 
-    @extend_schema(
-        responses={405: OpenApiResponse(description="Action items are not deleted; cancel them with a reason.")}
-    )
+    @extend_schema(exclude=True)  # always 405, with the reason: not an operation of the API
     def destroy(self, request, *args, **kwargs):
         self.get_object()
         return Response(

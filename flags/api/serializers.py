@@ -8,14 +8,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.api.serializers import AgencyBriefSerializer
-from flags.models import Flag, FlagEvent
+from flags.models import Flag, FlagEvent, FlagStatus
 from flags.reasons import FlagBook
 from flags.services import USER_STATUSES
 
 
 class FlagEventSerializer(serializers.ModelSerializer):
     note = serializers.CharField(source="display_note", read_only=True)
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    old_status = serializers.ChoiceField(choices=FlagStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = FlagEvent

@@ -2,6 +2,11 @@
 (so clients and the schemathesis fuzzing know them), and every POST documents the
 Idempotency-Key header."""
 
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_array_type
+
+from registry.api.pagination import MAX_OFFSET
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": '{"detail": "..."}, or for invalid input {"<field>": ["message", ...]}',
@@ -48,4 +53,106 @@ def document_errors_and_idempotency(result, generator, request, public):
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters):
                     parameters.append(IDEMPOTENCY_PARAMETER)
+    return result
+
+
+# ------------------------------------------------------------------ the constraints the API enforces
+
+# DRF's CharField and Django's form fields refuse the NUL character in every string.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+class RegistryAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, and a read with ?brief=true answers the brief form: the
+    200 answer of a list or a retrieve of a viewset with a brief serializer is either form."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if getattr(self.view, "brief_serializer_class", None) and getattr(self.view, "action", None) in {
+            "list",
+            "retrieve",
+        }:
+            from registry.api.viewsets import BRIEF_PARAMETER  # the viewsets module uses this one
+
+            parameters = [*parameters, BRIEF_PARAMETER]
+        return parameters
+
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        brief = getattr(self.view, "brief_serializer_class", None)
+        action = getattr(self.view, "action", None)
+        if not (brief and status_code == "200" and self.method == "GET" and action in {"list", "retrieve"}):
+            return response
+        full = self.resolve_serializer(self._get_serializer(), direction).ref
+        either = {"anyOf": [full, self.resolve_serializer(brief(), direction).ref]}
+        if action == "list":
+            either = self._get_paginator().get_paginated_response_schema(build_array_type(either))
+        for content in response.get("content", {}).values():
+            content["schema"] = either
+        return response
+
+
+def _strings_refuse_nul(schema) -> None:
+    """Every free string (no enum, format or pattern of its own) states that NUL is refused."""
+    if isinstance(schema, list):
+        for item in schema:
+            _strings_refuse_nul(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not ({"enum", "format", "pattern"} & schema.keys()):
+        schema["pattern"] = NO_NUL_PATTERN
+    for key, value in schema.items():
+        if key not in {"enum", "example", "default"}:
+            _strings_refuse_nul(value)
+
+
+def _uris_may_be_iris(schema) -> None:
+    """Django's URLField takes (and so gives back) internationalised addresses."""
+    if isinstance(schema, list):
+        for item in schema:
+            _uris_may_be_iris(item)
+    elif isinstance(schema, dict):
+        if schema.get("format") == "uri":
+            schema["format"] = "iri"
+        if any(isinstance(option, dict) and option.get("format") == "uri" for option in schema.get("oneOf", [])):
+            schema["anyOf"] = schema.pop("oneOf")  # "" is an IRI reference too: either may match
+        for value in schema.values():
+            _uris_may_be_iris(value)
+
+
+def state_the_constraints(result, generator, request, public):
+    """What the API checks, said in the schema: NUL refused in strings, the pagination bounds,
+    an empty filter meaning no filter; and what it answers:
+    addresses as IRIs."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        if name.endswith("Request"):
+            _strings_refuse_nul(schema)
+        else:
+            _uris_may_be_iris(schema)
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            _uris_may_be_iris(operation.get("responses", {}))
+            # Bodies are documented as JSON: a form can give neither null nor a number nor a list of one.
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                for media_type in [m for m in content if m != "application/json"]:
+                    del content[media_type]
+            for parameter in operation.get("parameters", []):
+                schema = parameter.setdefault("schema", {})
+                name, where = parameter.get("name"), parameter.get("in")
+                if where == "query" and name == "limit":
+                    schema.update(minimum=1)
+                    parameter["description"] = "Number of results to return per page (at most 1000; more gives 1000)"
+                elif where == "query" and name == "offset":
+                    schema.update(minimum=0, maximum=MAX_OFFSET)
+                elif where == "query" and "enum" in schema and "" not in schema["enum"]:
+                    schema["enum"] = [*schema["enum"], ""]  # an empty filter is no filter
+                elif where == "query" and schema.get("type") == "array":
+                    _strings_refuse_nul(schema.get("items"))
+                elif where in {"query", "path"}:
+                    _strings_refuse_nul(schema)
     return result

@@ -3,13 +3,20 @@ writes in one transaction, reads in none."""
 
 import hashlib
 
+import django_filters
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 
 from registry.api.exceptions import PreconditionFailed
+
+BRIEF_VALUES = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
+# Parameters every list or read takes once (filters say for themselves whether they take several).
+SINGLE_PARAMETERS = {"brief", "format", "limit", "offset", "q"}
 
 BRIEF_PARAMETER = OpenApiParameter("brief", OpenApiTypes.BOOL, description="Answer with the short form of each object")
 IF_MATCH_PARAMETER = OpenApiParameter(
@@ -45,6 +52,35 @@ class WritesInOneTransaction:
             return super().dispatch(request, *args, **kwargs)
         with transaction.atomic():
             return super().dispatch(request, *args, **kwargs)
+
+
+class QueryParametersAsDocumented:
+    """A query parameter the schema gives one value gets one, and ?brief= is a boolean: a
+    request the schema calls invalid is refused (400 naming the parameter), not half read."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        errors = {}
+        single = set(SINGLE_PARAMETERS)
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            single |= {name for name, f in filterset_class.base_filters.items() if not _takes_several(f)}
+        for name in single:
+            if len(request.query_params.getlist(name)) > 1:
+                errors[name] = [_("Give this parameter once.")]
+        booleans = {"brief"}
+        if filterset_class is not None:
+            filters = filterset_class.base_filters.items()
+            booleans |= {n for n, f in filters if isinstance(f, django_filters.BooleanFilter)}
+        for name in booleans:
+            if request.query_params.get(name, "").lower() not in BRIEF_VALUES:
+                errors.setdefault(name, [_("Give true or false.")])
+        if errors:
+            raise ValidationError(errors)
+
+
+def _takes_several(query_filter) -> bool:
+    return isinstance(query_filter, (django_filters.MultipleChoiceFilter, django_filters.BaseCSVFilter))
 
 
 class ETagMixin:
@@ -102,7 +138,7 @@ class ETagMixin:
     partial_update=extend_schema(parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
 )
-class RegistryViewSet(WritesInOneTransaction, ETagMixin, viewsets.ModelViewSet):
+class RegistryViewSet(WritesInOneTransaction, QueryParametersAsDocumented, ETagMixin, viewsets.ModelViewSet):
     """Thin CRUD viewset: subclasses give `queryset`, `serializer_class`,
     `brief_serializer_class` and `filterset_class` (and their permission classes)."""
 
@@ -114,11 +150,8 @@ class RegistryViewSet(WritesInOneTransaction, ETagMixin, viewsets.ModelViewSet):
         return super().get_serializer_class()
 
     def is_brief(self) -> bool:
-        return self.request.method == "GET" and self.request.query_params.get("brief", "").lower() in {
-            "1",
-            "true",
-            "yes",
-        }
+        brief = self.request.query_params.get("brief", "").lower()
+        return self.request.method == "GET" and BRIEF_VALUES.get(brief, False)
 
     def perform_create(self, serializer):
         with transaction.atomic():
@@ -128,7 +161,7 @@ class RegistryViewSet(WritesInOneTransaction, ETagMixin, viewsets.ModelViewSet):
         serializer.save()
 
 
-class RegistryReadOnlyViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
+class RegistryReadOnlyViewSet(WritesInOneTransaction, QueryParametersAsDocumented, viewsets.ReadOnlyModelViewSet):
     brief_serializer_class = None
     get_serializer_class = RegistryViewSet.get_serializer_class
     is_brief = RegistryViewSet.is_brief

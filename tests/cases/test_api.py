@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from cases import services
-from cases.models import ActionItem, Case, CaseReadLog
+from cases.models import ActionItem, Case, CaseParticipant, CaseReadLog
 from tests.cases.factories import (
     ActionItemFactory,
     ActionUpdateFactory,
@@ -154,6 +154,35 @@ def test_the_restricted_case_appears_when_the_agency_is_added(world, coord_us, c
     assert {p["agency"] for p in detail.json()["participants"]} == {"us-atf", "us-hsi", "mx-fgr"}
     assert client_for(coord_us).delete(f"/api/v1/cases/{case.pk}/participants/mx-fgr/").status_code == 204
     assert mx_client.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+
+
+def test_a_participant_posted_without_a_role_supports_and_bad_input_names_its_field(world, coord_us):
+    """Issue 13: {"agency"} alone was a 500 (TypeError: the service wanted a role the schema left optional)."""
+    case = world["restricted"]
+    client = client_for(coord_us)
+    url = f"/api/v1/cases/{case.pk}/participants/"
+    response = client.post(url, {"agency": "mx-fgr"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json() == {"agency": "mx-fgr", "role": "support", "contact": None}
+    assert case.participants.get(agency__slug="mx-fgr").role == CaseParticipant.Role.SUPPORT
+    for body, field in [
+        ({}, "agency"),
+        ({"agency": "no-such-agency"}, "agency"),
+        ({"agency": "us-cbp", "role": "boss"}, "role"),
+        ({"agency": "us-cbp", "contact": "x"}, "contact"),
+        ({"agency": ["us-cbp"]}, "agency"),
+    ]:
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400 and field in response.json(), (body, response.content)
+
+
+def test_a_patch_of_a_caseless_action_item_answers_case_reference_null(world, coord_us):
+    """The schema requires case_reference (nullable); a partial update left it out when case was null."""
+    item = world["commitment"]
+    assert item.case_id is None
+    response = client_for(coord_us).patch(f"/api/v1/action-items/{item.pk}/", {}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["case_reference"] is None
 
 
 # ------------------------------------------------------------------ rights (403) and validation (400)
