@@ -19,6 +19,7 @@ from tests.cases.factories import (
     SubjectFactory,
 )
 from tests.conftest import client_for
+from tests.dates import days_from_today
 from tests.factories import AgencyFactory, ContactFactory, FunctionalAreaFactory, JurisdictionFactory
 
 pytestmark = pytest.mark.django_db
@@ -276,12 +277,13 @@ def test_create_an_action_item(world, coord_us):
         "function": function.slug,
         "theme": "forensics-data-sharing",
         "priority": "high",
-        "due_date": "2026-12-01",
+        "due_date": days_from_today(30).isoformat(),
     }
     response = client_for(coord_us).post("/api/v1/action-items/", body, format="json")
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["status"] == "open" and data["overdue"] is False
+    assert data["due_date"] == body["due_date"]
     assert data["supporting_agencies"] == ["us-hsi"] and data["function"] == "firearms-tracing"
     assert data["case_reference"] == world["restricted"].reference
 

@@ -2,7 +2,6 @@
 which leads a restricted case (with a subject, an action item, an update and a subject-match
 flag), and an outsider agency with its own restricted case that our users must never see."""
 
-import datetime
 from dataclasses import dataclass
 
 from django.core.management import call_command
@@ -10,6 +9,7 @@ from django.core.management import call_command
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseSubject
 from flags.models import Flag
 from registry.models import User
+from tests.dates import days_from_today
 from tests.factories import (
     AgencyFactory,
     AgencyNameFactory,
@@ -83,7 +83,7 @@ def build_world() -> World:
         owner=outsider,
         function=function,
         title="Their secret task",
-        due_date=datetime.date.today() + datetime.timedelta(days=3),
+        due_date=days_from_today(3),
     )
     secret_update = ActionUpdate.objects.create(item=secret_item, author=None, text="Their secret note.")
     # The outsider holds a mandate with no liaison: a missing-contact flag only it (and admin staff) may see.
