@@ -550,9 +550,7 @@ def test_lists_run_the_same_queries_whatever_the_size_of_the_registry(url, coord
         assert all(row["case"] is None or row["case"] in visible for row in rows)
         items = ActionItem.objects.filter(Q(case__isnull=True) | Q(case__in=visible))
         if "overdue" in url:
-            items = items.filter(owner=atf, due_date__lt=datetime.date.today()).exclude(
-                status__in=["done", "cancelled"]
-            )
+            items = items.filter(owner=atf, due_date__lt=timezone.localdate()).exclude(status__in=["done", "cancelled"])
             assert large.json()["count"] == items.count() == 42
         else:
             assert large.json()["count"] == items.count()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def month(today: datetime.date, months: int) -> str:
-    """How per_month names the month `months` away from today's, e.g. "2026-09"."""
+    """How per_month names (YYYY-MM) the month `months` away from today's."""
     return f"{month_start(today, months):%Y-%m}"
 
 
