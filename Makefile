@@ -7,11 +7,12 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev system-deps messages migrate data run test test-fast lint format migrations-check ci clean
+.PHONY: help install install-dev system-deps messages migrate data run test test-future test-fast lint format migrations-check ci clean
 
 help:
 	@echo "make run      set up the quickstart (SQLite) and serve on http://$(HOST):$(PORT)"
 	@echo "make test     install what the tests need and run the whole suite"
+	@echo "make test-future  the suite with the clock moved ahead (FAKETIME_SHIFT, default +365d)"
 	@echo "make lint     ruff;  make migrations-check: no model change without a migration"
 
 $(VENV)/bin/activate:
@@ -70,6 +71,24 @@ PYTEST_WORKERS ?= 2
 test: install-dev system-deps messages
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" --durations=10 $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# The suite with the system clock moved ahead by FAKETIME_SHIFT (Debian's faketime, which
+# the tests' own process and its children see): no test may depend on the day it runs. On
+# SQLite: a PostgreSQL server keeps its own clock (now(), defaults), which faketime cannot move.
+# Browser tests (Chromium) and serial ones (they stop PostgreSQL) are left out.
+FAKETIME_SHIFT ?= +365d
+test-future: install-dev messages
+	@command -v faketime >/dev/null || { \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian packages: faketime"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; \
+	  else \
+	    echo "Missing Debian packages: faketime — install them with: sudo apt-get install faketime"; exit 1; \
+	  fi; \
+	}
+	@faketime -f '$(FAKETIME_SHIFT)' date +"Running the suite as if it were %Y-%m-%d %H:%M (shift $(FAKETIME_SHIFT))"
+	DATABASE_URL= faketime -f '$(FAKETIME_SHIFT)' $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+	  -m "not serial and not browser" $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,8 @@
-"""Fixtures for the whole suite: an API client, and one signed-in user per role."""
+"""Fixtures for the whole suite: an API client, one signed-in user per role, today's date, and
+clocks that do not run out in the middle of a test."""
+
+import datetime
+import time
 
 import pytest
 from django.db import connection
@@ -6,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests import dates
 from tests.factories import UserFactory
 
 ROLES = ["admin-staff", "coordinator", "liaison-officer"]
@@ -69,3 +74,35 @@ def count_queries():
         return result, len(context.captured_queries)
 
     return run
+
+
+@pytest.fixture
+def today() -> datetime.date:
+    """The one "today" a test derives its dates from (tests/dates.py)."""
+    return dates.today()
+
+
+@pytest.fixture(autouse=True)
+def _no_expiry_while_a_test_runs(monkeypatch):
+    """No test depends on how fast the machine is: what the code keeps for a while (the
+    60-second caches of counterparts, metrics and the coverage matrix; the session's activity
+    stamp, rewritten at most every 15 seconds) stays put until the test itself changes it, so
+    a query count or a cache hit is the same on a busy machine as on an idle one. Tests of the
+    idle timeout move the session clock themselves (tests/security/test_sessions.py). Each test
+    starts from an empty cache, so nothing kept by an earlier test is read by a later one."""
+    from django.core.cache import cache
+
+    from agencies import selectors as agency_selectors
+    from cases import selectors as case_selectors
+    from registry import middleware
+    from web import views
+
+    for module, name in [
+        (agency_selectors, "COUNTERPARTS_CACHE_SECONDS"),
+        (case_selectors, "METRICS_CACHE_SECONDS"),
+        (views, "COVERAGE_CACHE_SECONDS"),
+    ]:
+        monkeypatch.setattr(module, name, None)  # kept until invalidated (or cleared by the test)
+    started = time.time()
+    monkeypatch.setattr(middleware, "now_seconds", lambda: started)
+    cache.clear()

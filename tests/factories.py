@@ -1,12 +1,11 @@
 """factory_boy factories shared by the whole suite."""
 
-import datetime
-
 import factory
 from django.contrib.auth.models import Group
 
 from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
 from registry.models import User
+from tests import dates
 
 
 class JurisdictionFactory(factory.django.DjangoModelFactory):
@@ -104,7 +103,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     speaks_en = True
     speaks_es = True
     time_zone = "America/Chicago"
-    verified_on = factory.LazyFunction(lambda: datetime.date.today() - datetime.timedelta(days=30))
+    verified_on = factory.LazyFunction(lambda: dates.days_from_today(-30))
     active = True
 
     @factory.post_generation

@@ -27,8 +27,13 @@ def stamp(value: datetime.datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def still_valid_on(today: datetime.date) -> datetime.date:
+    """The end of a validity that is years away whatever day the test runs."""
+    return today + datetime.timedelta(days=14 * 365)
+
+
 @pytest.fixture
-def fiscalia():
+def fiscalia(today):
     """A state prosecutor with every field filled: parent, sources, validity dates, three other names."""
     tracing = FunctionalAreaFactory(slug="criminal-investigation")
     chihuahua = JurisdictionFactory(code="MX-CHH", parent=mexico(), name="Chihuahua", name_es="Chihuahua")
@@ -50,7 +55,7 @@ def fiscalia():
         description="Prosecutes state crimes.",
         description_es="Persigue los delitos del fuero común.",
         valid_from=datetime.date(2017, 1, 1),
-        valid_to=datetime.date(2040, 12, 31),
+        valid_to=still_valid_on(today),
         sources=["https://example.org/a", "https://example.org/b"],
     )
     AgencyNameFactory(agency=agency, name="PGJE", language="es", kind=AgencyName.Kind.ACRONYM)
@@ -79,7 +84,7 @@ def fiscalia():
     return agency, bare
 
 
-def expected(agency: Agency, bare: Agency, *, spanish: bool) -> tuple[dict, dict]:
+def expected(agency: Agency, bare: Agency, *, spanish: bool, today: datetime.date) -> tuple[dict, dict]:
     full = {
         "slug": "mx-chh-fge",
         "acronym": "FGE",
@@ -96,7 +101,7 @@ def expected(agency: Agency, bare: Agency, *, spanish: bool) -> tuple[dict, dict
         "description_es": "Persigue los delitos del fuero común.",
         "active": True,
         "valid_from": "2017-01-01",
-        "valid_to": "2040-12-31",
+        "valid_to": still_valid_on(today).isoformat(),
         "sources": ["https://example.org/a", "https://example.org/b"],
         # Added beside `sources` (issue 19): each URL's kind; example.org is no official domain.
         "source_details": [
@@ -144,7 +149,7 @@ def expected(agency: Agency, bare: Agency, *, spanish: bool) -> tuple[dict, dict
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_the_filtered_list_answers_every_field_as_before(api, fiscalia, language):
+def test_the_filtered_list_answers_every_field_as_before(api, fiscalia, language, today):
     agency, bare = fiscalia
     response = api.get(
         "/api/v1/agencies/",
@@ -153,16 +158,16 @@ def test_the_filtered_list_answers_every_field_as_before(api, fiscalia, language
     )
     assert response.status_code == 200
     rows = {row["slug"]: row for row in response.json()["results"]}
-    full, empty = expected(agency, bare, spanish=language == "es")
+    full, empty = expected(agency, bare, spanish=language == "es", today=today)
     assert list(rows["mx-chh-fge"]) == list(full)  # the field order too
     assert rows["mx-chh-fge"] == full
     assert rows["xx-bare"] == empty
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_the_detail_and_the_unfiltered_list_answer_the_same(api, fiscalia, language):
+def test_the_detail_and_the_unfiltered_list_answer_the_same(api, fiscalia, language, today):
     agency, bare = fiscalia
-    full, empty = expected(agency, bare, spanish=language == "es")
+    full, empty = expected(agency, bare, spanish=language == "es", today=today)
     detail = api.get("/api/v1/agencies/mx-chh-fge/", HTTP_ACCEPT_LANGUAGE=language)
     assert detail.status_code == 200
     assert detail.json() == full
@@ -196,12 +201,12 @@ def test_the_brief_form_is_unchanged(api, fiscalia):
     }
 
 
-def test_a_write_answers_the_same_representation(admin_api, fiscalia):
+def test_a_write_answers_the_same_representation(admin_api, fiscalia, today):
     agency, bare = fiscalia
     response = admin_api.patch("/api/v1/agencies/mx-chh-fge/", {"website": "https://fge.example.mx/"}, format="json")
     assert response.status_code == 200, response.json()
     agency.refresh_from_db()
-    full, _empty = expected(agency, bare, spanish=False)
+    full, _empty = expected(agency, bare, spanish=False, today=today)
     assert response.json() == {**full, "website": "https://fge.example.mx/"}
     # The write kept the search columns (a list reads fewer columns; a write must not lose them).
     assert "pgje" in agency.search_text

@@ -21,8 +21,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
-
 
 @pytest.fixture
 def places():
@@ -48,7 +46,7 @@ def mx_agency(slug, **kwargs):
 
 
 @pytest.fixture
-def world(places, tracing):
+def world(places, tracing, today):
     """ATF (national tracing mandate over the U.S.) and the Mexican agencies around it."""
     customs = FunctionalAreaFactory(slug="customs")
     atf = AgencyFactory(slug="us-atf", name="Bureau of Alcohol, Tobacco, Firearms and Explosives")
@@ -79,8 +77,8 @@ def world(places, tracing):
         agency=agencies["mx-expired"],
         function=tracing,
         jurisdictions=[places["MX"]],
-        valid_from=TODAY - datetime.timedelta(days=900),
-        valid_to=TODAY - datetime.timedelta(days=1),
+        valid_from=today - datetime.timedelta(days=900),
+        valid_to=today - datetime.timedelta(days=1),
     )
     mandate(agency=agencies["mx-anam"], function=customs, jurisdictions=[places["MX"]])
     mandate(agency=agencies["us-hsi"], function=tracing, jurisdictions=[places["US"]])
@@ -134,11 +132,11 @@ def test_a_link_counts_even_without_a_mandate_for_the_function(world, tracing):
     assert result[:2] == [("mx-gn", "link", "supporting"), ("mx-uif", "link", None)]
 
 
-def test_contacts_are_the_liaisons_for_the_function_active_then_recently_verified(world, tracing):
+def test_contacts_are_the_liaisons_for_the_function_active_then_recently_verified(world, tracing, today):
     fgr = world["mx-fgr"]
-    old = ContactFactory(agency=fgr, name="Old", verified_on=TODAY - datetime.timedelta(days=400), functions=[tracing])
-    fresh = ContactFactory(agency=fgr, name="Fresh", verified_on=TODAY, functions=[tracing])
-    gone = ContactFactory(agency=fgr, name="Gone", active=False, verified_on=TODAY, functions=[tracing])
+    old = ContactFactory(agency=fgr, name="Old", verified_on=today - datetime.timedelta(days=400), functions=[tracing])
+    fresh = ContactFactory(agency=fgr, name="Fresh", verified_on=today, functions=[tracing])
+    gone = ContactFactory(agency=fgr, name="Gone", active=False, verified_on=today, functions=[tracing])
     ContactFactory(agency=fgr, name="Customs person", functions=[FunctionalAreaFactory(slug="customs")])
     ContactFactory(agency=fgr, name="Blocked", functions=[tracing], blocked_at=datetime.datetime.now(datetime.UTC))
     result = {

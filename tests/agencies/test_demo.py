@@ -1,7 +1,6 @@
 """seed_demo: refuses with debug off unless forced, needs the reference catalog, makes the
 demo accounts of API.md and fictional, clearly marked contacts, and is idempotent."""
 
-import datetime
 import io
 import re
 
@@ -90,11 +89,10 @@ def test_demo_accounts_of_api_md(catalog, api):
     assert response.json()["token"]
 
 
-def test_demo_contacts_are_fictional_and_clearly_marked(catalog):
+def test_demo_contacts_are_fictional_and_clearly_marked(catalog, today):
     seed(force=True)
     contacts = list(Contact.objects.prefetch_related("functions").select_related("agency"))
     assert len(contacts) >= 12
-    today = datetime.date.today()
     for contact in contacts:
         assert contact.is_demo
         assert contact.name.startswith("DEMO – ")

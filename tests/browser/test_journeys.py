@@ -5,6 +5,7 @@ import re
 import pytest
 
 from tests.browser.conftest import sign_in, type_agency
+from tests.dates import days_from_today
 
 # django_db: the test database exists and each test's own writes on the shared SQLite
 # connection roll back; the module's data stays (tests/browser/conftest.py).
@@ -80,7 +81,7 @@ def test_coordinator_creates_a_case_adds_an_action_item_and_resolves_a_flag(page
     page.fill("#id_item-title", "Trace the recovered rifles through eTrace")
     page.select_option("#id_item-owner", "us-atf")
     page.select_option("#id_item-function", "firearms-tracing")
-    page.fill("#id_item-due_date", "2031-03-31")
+    page.fill("#id_item-due_date", days_from_today(120).isoformat())
     with page.expect_navigation():
         page.click("#items form button[type=submit]")
     assert page.locator("#items", has_text="Trace the recovered rifles through eTrace").count() == 1

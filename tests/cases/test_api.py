@@ -19,6 +19,7 @@ from tests.cases.factories import (
     SubjectFactory,
 )
 from tests.conftest import client_for
+from tests.dates import days_from_today
 from tests.factories import AgencyFactory, ContactFactory, FunctionalAreaFactory, JurisdictionFactory
 
 pytestmark = pytest.mark.django_db
@@ -305,12 +306,13 @@ def test_create_an_action_item(world, coord_us):
         "function": function.slug,
         "theme": "forensics-data-sharing",
         "priority": "high",
-        "due_date": "2026-12-01",
+        "due_date": days_from_today(30).isoformat(),
     }
     response = client_for(coord_us).post("/api/v1/action-items/", body, format="json")
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["status"] == "open" and data["overdue"] is False
+    assert data["due_date"] == body["due_date"]
     assert data["supporting_agencies"] == ["us-hsi"] and data["function"] == "firearms-tracing"
     assert data["case_reference"] == world["restricted"].reference
 
@@ -607,9 +609,7 @@ def test_lists_run_the_same_queries_whatever_the_size_of_the_registry(url, coord
         assert all(row["case"] is None or row["case"] in visible for row in rows)
         items = ActionItem.objects.filter(Q(case__isnull=True) | Q(case__in=visible))
         if "overdue" in url:
-            items = items.filter(owner=atf, due_date__lt=datetime.date.today()).exclude(
-                status__in=["done", "cancelled"]
-            )
+            items = items.filter(owner=atf, due_date__lt=timezone.localdate()).exclude(status__in=["done", "cancelled"])
             assert large.json()["count"] == items.count() == 42
         else:
             assert large.json()["count"] == items.count()

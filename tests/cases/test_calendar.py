@@ -21,9 +21,8 @@ def parse(response):
 
 
 @pytest.fixture
-def items(atf, fgr, coord_us):
+def items(atf, fgr, coord_us, today):
     restricted = CaseFactory(lead_agency=atf, sensitivity="restricted", title="Secret")
-    today = datetime.date.today()
     return {
         "own": ActionItemFactory(owner=atf, title="File the report", due_date=today + datetime.timedelta(days=5)),
         "late": ActionItemFactory(owner=atf, title="Late thing", due_date=today - datetime.timedelta(days=2)),
@@ -52,10 +51,10 @@ def test_reading_a_restricted_case_through_the_feed_is_logged(client, coord_us, 
     ]
 
 
-def test_feed_hides_items_of_restricted_cases_the_user_cannot_see(client, atf, fgr, coord_mx):
+def test_feed_hides_items_of_restricted_cases_the_user_cannot_see(client, atf, fgr, coord_mx, today):
     hidden = CaseFactory(lead_agency=atf, sensitivity="restricted")
-    ActionItemFactory(owner=fgr, case=hidden, title="FGR item on an ATF case", due_date=datetime.date.today())
-    ActionItemFactory(owner=fgr, title="FGR commitment", due_date=datetime.date.today())
+    ActionItemFactory(owner=fgr, case=hidden, title="FGR item on an ATF case", due_date=today)
+    ActionItemFactory(owner=fgr, title="FGR commitment", due_date=today)
     events = parse(client.get(f"/api/v1/calendar/{coord_mx.calendar_token}.ics"))
     assert set(events) == {"FGR commitment"}
 

@@ -13,16 +13,17 @@ from tests.cases.factories import ActionItemFactory, CaseFactory, ParticipantFac
 pytestmark = pytest.mark.django_db
 
 
-def test_reference_is_generated_per_year():
-    first = CaseFactory(opened_on=datetime.date(2026, 3, 1))
-    second = CaseFactory(opened_on=datetime.date(2026, 4, 1))
-    other_year = CaseFactory(opened_on=datetime.date(2025, 12, 31))
-    assert first.reference == "ENL-2026-0001"
-    assert second.reference == "ENL-2026-0002"
-    assert other_year.reference == "ENL-2025-0001"
+def test_reference_is_generated_per_year(today):
+    this_year, last_year = today.year, today.year - 1
+    first = CaseFactory(opened_on=today.replace(month=1, day=1))
+    second = CaseFactory(opened_on=today)
+    other_year = CaseFactory(opened_on=datetime.date(last_year, 12, 31))
+    assert first.reference == f"ENL-{this_year}-0001"
+    assert second.reference == f"ENL-{this_year}-0002"
+    assert other_year.reference == f"ENL-{last_year}-0001"
     second.title = "Renamed"
     second.save()
-    assert Case.objects.get(pk=second.pk).reference == "ENL-2026-0002"
+    assert Case.objects.get(pk=second.pk).reference == f"ENL-{this_year}-0002"
 
 
 def test_subject_key_is_computed_on_save():
@@ -59,8 +60,7 @@ def test_one_lead_per_case_in_the_database():
         ParticipantFactory(case=case, role="lead")
 
 
-def test_overdue():
-    today = timezone.localdate()
+def test_overdue(today):
     late = ActionItemFactory(due_date=today - datetime.timedelta(days=1))
     due_today = ActionItemFactory(due_date=today)
     done_late = ActionItemFactory(

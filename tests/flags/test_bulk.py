@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from flags.models import Flag, FlagEvent, FlagKind
 from flags.services import deferred_flag_sync, sync_flags
@@ -75,7 +76,7 @@ def test_closing_in_bulk_keeps_the_history_and_says_why(geo):
     contacts = stale_contacts(atf, 4)
     with deferred_flag_sync():
         for contact in contacts:
-            contact.verified_on = datetime.date.today()
+            contact.verified_on = timezone.localdate()
             contact.save()
     assert live(FlagKind.STALE_CONTACT) == []
     for flag in Flag.objects.filter(kind=FlagKind.STALE_CONTACT):

@@ -1,8 +1,6 @@
 """Catalog import from real CSV and XLSX files: the valid workbook, every kind of bad row
 (each refuses the whole file, naming row and column), the re-import that updates, and
-10,000 rows within a minute."""
-
-import time
+10,000 rows inserted by the batch."""
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -262,7 +260,10 @@ def test_mandates_and_contacts_import_with_lists(places, tmp_path):
     assert again.counts["unchanged"] == 2 and Contact.objects.count() == 2
 
 
-def test_ten_thousand_rows_import_within_a_minute(places, tmp_path):
+def test_ten_thousand_rows_import_in_batches(places, tmp_path, count_queries):
+    """What keeps a national-size import fast on any machine: rows go in by the batch, not one
+    query (or more) per row. (Seconds depend on the machine and its load; a wall-clock budget
+    belongs in the bench, not here.)"""
     rows = [AGENCY_HEADER] + [
         agency_row(f"us-bulk-{n:05d}", f"Bulk agency {n}", acronym=f"B{n}", parent="us-bulk-00000" if n else "")
         for n in range(10_000)
@@ -270,11 +271,9 @@ def test_ten_thousand_rows_import_within_a_minute(places, tmp_path):
     path = tmp_path / "bulk.csv"
     csv_file(path, rows)
 
-    started = time.monotonic()
-    call_command("import_catalog", str(path), resource="agencies")
-    elapsed = time.monotonic() - started
+    _none, queries = count_queries(lambda: call_command("import_catalog", str(path), resource="agencies"))
 
-    print(f"10,000 agency rows imported in {elapsed:.1f} s")
     assert Agency.objects.count() == 10_000
     assert Agency.objects.filter(parent__slug="us-bulk-00000").count() == 9_999
-    assert elapsed < 60
+    # About 26 queries per batch of 500 rows (519 in all when written); one per row would be 10,000.
+    assert queries < 10_000 // 10, queries

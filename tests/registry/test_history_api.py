@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from agencies.models import Agency, Mandate
+from tests.dates import days_from_today
 from tests.factories import AgencyFactory, FunctionalAreaFactory, JurisdictionFactory, mexico, united_states
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_filters_by_model_object_user_and_since(admin_api, admin_user, catalog, 
     assert entries(admin_api, model="agency", object_id=agency.pk) == entries(
         admin_api, model="agency", object="us-atf"
     )
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
+    tomorrow = days_from_today(2).isoformat()
     assert entries(admin_api, since=tomorrow) == []
     assert len(entries(admin_api, since="2000-01-01T00:00:00Z")) == len(entries(admin_api))
 

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 @override_settings(ENLACE_THROTTLE_RATES={"anon": "3/minute", "user": "1000/minute"})
-def test_anonymous_callers_are_throttled_by_address(api):
+def test_anonymous_callers_are_throttled_by_address(api, clock):
     answers = [api.get("/api/v1/agencies/", REMOTE_ADDR="203.0.113.50") for _ in range(4)]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
     # A full window's requests weigh on the next window too: served again within two minutes
@@ -21,14 +21,14 @@ def test_anonymous_callers_are_throttled_by_address(api):
 
 
 @override_settings(ENLACE_THROTTLE_RATES={"anon": "1000/minute", "user": "2/minute"})
-def test_signed_in_users_are_throttled_by_account(liaison_api, coordinator_api):
+def test_signed_in_users_are_throttled_by_account(liaison_api, coordinator_api, clock):
     answers = [liaison_api.get("/api/v1/agencies/").status_code for _ in range(3)]
     assert answers == [200, 200, 429]
     assert coordinator_api.get("/api/v1/agencies/").status_code == 200
 
 
 @override_settings(ENLACE_THROTTLE_RATES={"anon": "2/minute", "user": "1000/minute"})
-def test_the_token_endpoint_is_throttled_too(api):
+def test_the_token_endpoint_is_throttled_too(api, clock):
     body = {"username": "nobody", "password": "wrong-password-guess"}
     answers = [api.post("/api/v1/auth/token/", body, format="json").status_code for _ in range(3)]
     assert answers == [400, 400, 429]
@@ -52,7 +52,8 @@ def test_throttle_counts_use_the_shared_cache_when_redis_is_configured():
 
 
 class Clock:
-    """A settable time for the throttles (their `timer`)."""
+    """A settable time for the throttles (their `timer`): a test's requests all fall in the
+    window it chose, however long they take on a busy machine."""
 
     def __init__(self, now: float):
         self.now = now

@@ -4,7 +4,6 @@ flag), and an outsider agency with its own restricted case that our users must n
 Two case-less commitments, one ours and one the outsider's, each supported by the other
 agency: a supporter reads a commitment but only its owner (and admin staff) changes it."""
 
-import datetime
 from dataclasses import dataclass
 
 from django.core.management import call_command
@@ -12,6 +11,7 @@ from django.core.management import call_command
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseSubject
 from flags.models import Flag
 from registry.models import User
+from tests.dates import days_from_today
 from tests.factories import (
     AgencyFactory,
     AgencyNameFactory,
@@ -87,7 +87,7 @@ def build_world() -> World:
         owner=outsider,
         function=function,
         title="Their secret task",
-        due_date=datetime.date.today() + datetime.timedelta(days=3),
+        due_date=days_from_today(3),
     )
     secret_update = ActionUpdate.objects.create(item=secret_item, author=None, text="Their secret note.")
     commitment = ActionItem.objects.create(case=None, owner=agency, title="Our commitment")

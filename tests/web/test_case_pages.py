@@ -115,7 +115,8 @@ def test_case_page_shows_participants_subjects_items_and_timeline(case, item, co
         assert text in html
 
 
-def test_coordinator_adds_an_action_item_on_the_case_page(case, catalog, coordinator_us):
+def test_coordinator_adds_an_action_item_on_the_case_page(case, catalog, coordinator_us, today):
+    due = today + datetime.timedelta(days=60)
     response = signed_in(coordinator_us).post(
         f"/cases/{case.pk}/",
         {
@@ -124,12 +125,12 @@ def test_coordinator_adds_an_action_item_on_the_case_page(case, catalog, coordin
             "item-owner": "us-atf",
             "item-function": "firearms-tracing",
             "item-priority": "high",
-            "item-due_date": "2030-01-31",
+            "item-due_date": due.isoformat(),
         },
     )
     assert response.status_code == 302
     item = ActionItem.objects.get(title="Share the eTrace results")
-    assert (item.case, item.owner, item.due_date) == (case, catalog.atf, datetime.date(2030, 1, 31))
+    assert (item.case, item.owner, item.due_date) == (case, catalog.atf, due)
 
 
 def test_action_item_owner_must_take_part_in_the_case(case, coordinator_us):
@@ -146,12 +147,16 @@ def test_liaison_of_another_agency_cannot_post_to_a_case(case, liaison_us):
     assert response.status_code == 404
 
 
-def test_my_agency_action_items_overdue_first(case, catalog, coordinator_us, coordinator_mx):
+def test_my_agency_action_items_overdue_first(case, catalog, coordinator_us, coordinator_mx, today):
     late = services.action_item_create(
         user=coordinator_us, case=case, owner=catalog.fgr, title="Late one", due_date=datetime.date(2020, 1, 1)
     )
     services.action_item_create(
-        user=coordinator_us, case=case, owner=catalog.fgr, title="Later one", due_date=datetime.date(2031, 1, 1)
+        user=coordinator_us,
+        case=case,
+        owner=catalog.fgr,
+        title="Later one",
+        due_date=today + datetime.timedelta(days=365),
     )
     services.action_item_create(user=coordinator_us, case=case, owner=catalog.atf, title="Not mine")
     html = signed_in(coordinator_mx).get("/actions/").content.decode()
