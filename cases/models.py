@@ -50,7 +50,7 @@ class Case(TrackedModel):
     sensitivity = models.CharField(
         _("sensitivity"), max_length=12, choices=Sensitivity.choices, default=Sensitivity.RESTRICTED, db_index=True
     )
-    opened_on = models.DateField(_("opened on"), default=datetime.date.today)
+    opened_on = models.DateField(_("opened on"), default=timezone.localdate)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     jurisdictions = models.ManyToManyField(
         "agencies.Jurisdiction", verbose_name=_("jurisdictions"), blank=True, related_name="cases"
@@ -113,7 +113,7 @@ class Case(TrackedModel):
     def save(self, *args, **kwargs):
         if self.reference:
             return super().save(*args, **kwargs)
-        year = (self.opened_on or datetime.date.today()).year
+        year = (self.opened_on or timezone.localdate()).year
         # Two writers may pick the same number; the unique index refuses one, which retries.
         for _attempt in range(5):
             self.reference = self.next_reference(year)
@@ -463,7 +463,7 @@ class ReminderLog(models.Model):
 
     item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="reminders")
     recipient = models.EmailField()
-    sent_on = models.DateField(default=datetime.date.today)
+    sent_on = models.DateField(default=timezone.localdate)
 
     class Meta:
         verbose_name = _("reminder sent")
