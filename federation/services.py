@@ -10,6 +10,7 @@ import datetime
 import json
 import logging
 import secrets
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -148,10 +149,12 @@ def check_limits(partner: Partner, kind: str, count: int, *, exclude_run: str | 
     if exclude_run:
         runs = runs.exclude(run_id=exclude_run)
     if runs.values("run_id").distinct().count() >= partner.max_runs_per_day:
-        raise_alert(partner, Alert.Kind.OVER_LIMIT, kind=kind, limit="runs-per-day", value=partner.max_runs_per_day)
+        raise_alert(
+            partner, Alert.Kind.OVER_LIMIT, subject_kind=kind, limit="runs-per-day", value=partner.max_runs_per_day
+        )
         raise FederationError("over-limit", _("The partner has used its runs for today."), 429)
     if count > partner.max_set_size:
-        raise_alert(partner, Alert.Kind.OVER_LIMIT, kind=kind, limit="set-size", value=count)
+        raise_alert(partner, Alert.Kind.OVER_LIMIT, subject_kind=kind, limit="set-size", value=count)
         raise FederationError("over-limit", _("The partner's set is larger than agreed."), 403)
     previous = (
         Run.objects.filter(partner=partner, kind=kind, status=Run.Status.COMPLETED, remote_count__isnull=False)
@@ -161,10 +164,10 @@ def check_limits(partner: Partner, kind: str, count: int, *, exclude_run: str | 
     )
     growth = count - previous if previous is not None else 0
     if growth > partner.max_growth_per_run:
-        raise_alert(partner, Alert.Kind.OVER_LIMIT, kind=kind, limit="growth", value=growth, previous=previous)
+        raise_alert(partner, Alert.Kind.OVER_LIMIT, subject_kind=kind, limit="growth", value=growth, previous=previous)
         raise FederationError("over-limit", _("The partner's set grew more than agreed since its last run."), 403)
     if growth > partner.alert_growth:
-        raise_alert(partner, Alert.Kind.FAST_GROWTH, kind=kind, growth=growth, previous=previous, count=count)
+        raise_alert(partner, Alert.Kind.FAST_GROWTH, subject_kind=kind, growth=growth, previous=previous, count=count)
 
 
 def raise_alert(partner: Partner | None, kind: str, **detail) -> Alert:
@@ -389,6 +392,7 @@ def post(partner: Partner, step: str, payload: dict, stats: dict) -> dict:
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise TransportError(_("The partner could not be reached: %(error)s") % {"error": exc}) from None
     stats["bytes_received"] = stats.get("bytes_received", 0) + len(answer)
+    _trace(step, body, answer)
     try:
         signed = signing.verify(
             partner.verify_keys(),
@@ -415,6 +419,19 @@ def post(partner: Partner, step: str, payload: dict, stats: dict) -> dict:
             str(data.get("code") or ""),
         )
     return data
+
+
+def _trace(step: str, sent: bytes, received: bytes) -> None:
+    folder = settings.ENLACE_FEDERATION_TRACE_DIR
+    if not folder:
+        return
+    import pathlib
+
+    path = pathlib.Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    stamp = f"{time.time_ns()}-{step.replace('/', '-')}"
+    (path / f"{stamp}sent.json").write_bytes(sent)
+    (path / f"{stamp}received.json").write_bytes(received)
 
 
 # --- the initiator -------------------------------------------------------------------
@@ -531,7 +548,8 @@ def respond_start(partner: Partner, payload: dict) -> dict:
     run = Run(partner=partner, run_id=run_id, kind=kind, role=Run.Role.RESPONDER)
     try:
         try:
-            theirs = psi.unpack(payload.get("points") or "", limit=partner.max_set_size)
+            # Bounded by the body's size limit; the signed count is held to the partner's limits below.
+            theirs = psi.unpack(payload.get("points") or "")
         except ValueError as exc:
             raise FederationError("points", _("“points” is malformed: %(error)s") % {"error": exc}) from None
         count, digest, signature = check_commitment(partner, run_id, kind, payload.get("commitment"), len(theirs))

@@ -391,5 +391,8 @@ ENLACE_STALE_CONTACT_DAYS = 365
 ENLACE_FEDERATION_ID = os.environ.get("ENLACE_FEDERATION_ID", "")
 ENLACE_FEDERATION_SIGNING_KEY = os.environ.get("ENLACE_FEDERATION_SIGNING_KEY", "")
 ENLACE_FEDERATION_TIMEOUT = int(os.environ.get("ENLACE_FEDERATION_TIMEOUT", "120"))
+# A folder where the initiator writes every body it sends and receives (debugging, and the
+# test that searches the wire for what must not be on it); unset in production.
+ENLACE_FEDERATION_TRACE_DIR = os.environ.get("ENLACE_FEDERATION_TRACE_DIR", "")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
