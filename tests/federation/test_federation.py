@@ -247,3 +247,16 @@ def test_the_flag_names_only_the_partner_agency_and_liaison(admin_api, world, cl
         "lead_agency": {"slug": "mx-fgr", "acronym": "FGR", "name": world["fgr"].name, "name_es": world["fgr"].name_es},
         "liaison_contact": {"name": "Bruno Enlace", "email": "", "phone": "", "title": ""},
     }
+
+
+def test_admin_staff_see_the_overview_of_partners_runs_and_errors(client, world, admin_user):
+    Run.objects.create(
+        partner=world["partner"], run_id="r1", kind="firearm", role="initiator", status="failed", error="down"
+    )
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.get("/admin/federation/partner/overview/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Mexican registry" in text and "down" in text
