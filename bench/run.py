@@ -736,6 +736,18 @@ def failures(results: dict[float, dict], *, smoke: bool = False) -> list[str]:
     return problems
 
 
+def _kept_sections(path: Path) -> str:
+    """The sections other bench scripts wrote into the results file (bench/federation.py's),
+    which this run does not measure and keeps as they were."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    start, end = "<!-- federation:start -->", "<!-- federation:end -->"
+    if start in text and end in text:
+        return "\n\n" + text[text.index(start) : text.index(end) + len(end)] + "\n"
+    return ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="scale 0.01, 20 requests, 3 s load: a quick check")
@@ -813,7 +825,7 @@ def main() -> None:
     print()
     print(report)
     if output:
-        Path(output).write_text(report)
+        Path(output).write_text(report + _kept_sections(Path(output)))
         print(f"Written to {output}")
     problems = failures(results, smoke=args.smoke)
     if problems:

@@ -396,6 +396,26 @@ DETECTORS: dict[str, Detector] = {
 }
 
 
+# Other apps' findings of a kind, computed for the same scope as the kind's own detector (the
+# federation app's matches with partner registries): a sync stores them with the rest, so a
+# recomputation keeps them instead of closing them. Registered from an app's ready().
+SOURCES: dict[str, list[Callable[[set[int] | None], list[Finding]]]] = {}
+
+
+def register_source(kind: str, find: Callable[[set[int] | None], list[Finding]]) -> None:
+    sources = SOURCES.setdefault(kind, [])
+    if find not in sources:
+        sources.append(find)
+
+
+def find_flags(kind: str, scope: set[int] | None) -> list[Finding]:
+    """What the kind's detector and the registered sources find in the scope."""
+    findings = DETECTORS[kind].find(scope)
+    for source in SOURCES.get(kind, ()):
+        findings.extend(source(scope))
+    return findings
+
+
 def detect_all() -> dict[str, list[Finding]]:
     """Every finding of every kind: what a full recomputation wants stored as live flags."""
-    return {kind: detector.find(None) for kind, detector in DETECTORS.items()}
+    return {kind: find_flags(kind, None) for kind in DETECTORS}

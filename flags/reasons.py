@@ -46,6 +46,8 @@ class FlagBook:
         for flag in flags:
             params = flag.params or {}
             agency_ids.update(params.get("agencies", []), params.get("leads", []), params.get("owners", []))
+            # A match with a partner registry (federation/detectors.py): the partner's agencies.
+            agency_ids.update(side["agency"] for side in params.get("remote", []) if side.get("agency"))
             if params.get("agency"):
                 agency_ids.add(params["agency"])
             if params.get("function"):
@@ -145,7 +147,47 @@ class FlagBook:
         except ValueError:
             return kind
 
+    def _federated_match(self, params: dict) -> str:
+        (case_id,) = params["cases"]
+        case = self.cases.get(case_id)
+        sides = params.get("remote") or []
+        agencies = [self.agency_name(side["agency"]) for side in sides if side.get("agency")]
+        contacts = [side["contact"]["name"] for side in sides if side.get("contact")]
+        values = {
+            "kind": self._subject_kind(params["subject_kind"]),
+            "case": case.reference if case else "",
+            "lead": self.agency_name(params["leads"][0]),
+            "partner": params.get("partner", ""),
+            "other_lead": _join(agencies) or params.get("partner", ""),
+            "contact": _join(contacts),
+        }
+        if case is None:
+            return (
+                _(
+                    "A %(kind)s of a case led by %(lead)s is also a subject of a case in the partner registry "
+                    "%(partner)s, led by %(other_lead)s; the two should talk before acting."
+                )
+                % values
+            )
+        if contacts:
+            return (
+                _(
+                    "A %(kind)s in case %(case)s is also a subject of a case in the partner registry %(partner)s, "
+                    "led by %(other_lead)s; call their liaison %(contact)s before acting."
+                )
+                % values
+            )
+        return (
+            _(
+                "A %(kind)s in case %(case)s is also a subject of a case in the partner registry %(partner)s, "
+                "led by %(other_lead)s; call %(other_lead)s before acting."
+            )
+            % values
+        )
+
     def _subject_match(self, params: dict) -> str:
+        if "partner" in params:
+            return self._federated_match(params)
         first, second = params["cases"]
         leads = params["leads"]
         kind = self._subject_kind(params["subject_kind"])
@@ -285,6 +327,22 @@ class FlagBook:
                 "function": function.slug if function else None,
                 "mandates": [pk for pk in (flag.mandate_id, flag.other_mandate_id) if pk],
                 "jurisdictions": sorted(self.places[pk].code for pk in params.get("places", []) if pk in self.places),
+            }
+        if flag.kind == FlagKind.SUBJECT_MATCH and "partner" in params:
+            return {
+                "subject_kind": params["subject_kind"],
+                "cases": [
+                    self._case_side(params["cases"][0], params["leads"][0], flag.subject_id),
+                    *(
+                        {
+                            "visible": False,
+                            "partner": params["partner"],
+                            "lead_agency": self._agency_brief(side.get("agency")),
+                            "liaison_contact": side.get("contact"),
+                        }
+                        for side in params.get("remote") or [{}]
+                    ),
+                ],
             }
         if flag.kind == FlagKind.SUBJECT_MATCH:
             cases, leads = params["cases"], params["leads"]

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from flags.detectors import DETECTORS, Finding, in_list
+from flags.detectors import DETECTORS, Finding, find_flags, in_list
 from flags.models import LIVE_STATUSES, Flag, FlagAgency, FlagEvent, FlagKind, FlagStatus, SystemNote
 from flags.signals import flag_status_changed, flags_opened, flags_status_changed
 from registry.models import Role, role_of
@@ -111,7 +111,7 @@ def sync_flags(*, kind: str, ids: Iterable[int] | None = None) -> SyncResult:
     if scope is not None and not scope:
         return result
     with transaction.atomic():
-        findings = {finding.key: finding for finding in detector.find(scope)}
+        findings = {finding.key: finding for finding in find_flags(kind, scope)}
         stored_flags = Flag.objects.filter(kind=kind)
         if scope is not None:
             # Also by key: a flag found now may have been stored under another scope.

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "privacy",
     "synthetic",
     "interchange",
+    "federation",
     "django_tasks",  # background tasks (webhook deliveries),
     "django_tasks_db",  # queued in the database
     "django.forms",  # Django's widget templates, after the apps that override some (FORM_RENDERER)
@@ -389,4 +390,13 @@ ENLACE_AUDIT_RETENTION_DAYS = 366
 ENLACE_STALE_CONTACT_DAYS = 365
 
 # Background tasks (django-tasks): persisted in the database, run by `manage.py db_worker`.
+# Federation with partner registries (docs/federation.md): this instance's key id and its
+# Ed25519 signing key (base64 seed, `manage.py federation_keygen`); unset: no exchange.
+ENLACE_FEDERATION_ID = os.environ.get("ENLACE_FEDERATION_ID", "")
+ENLACE_FEDERATION_SIGNING_KEY = os.environ.get("ENLACE_FEDERATION_SIGNING_KEY", "")
+ENLACE_FEDERATION_TIMEOUT = int(os.environ.get("ENLACE_FEDERATION_TIMEOUT", "120"))
+# A folder where the initiator writes every body it sends and receives (debugging, and the
+# test that searches the wire for what must not be on it); unset in production.
+ENLACE_FEDERATION_TRACE_DIR = os.environ.get("ENLACE_FEDERATION_TRACE_DIR", "")
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
     path("api/v1/audit/export/", AuditExportView.as_view(), name="api-audit-export"),
+    path("api/federation/v1/", include("federation.api.urls")),
     path("api/v1/", include("registry.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", views.set_language, name="set_language"),

@@ -10,7 +10,18 @@ import polib
 import pytest
 from django.conf import settings
 
-SOURCE_DIRS = ["registry", "agencies", "cases", "flags", "web", "privacy", "interchange", "synthetic", "templates"]
+SOURCE_DIRS = [
+    "registry",
+    "agencies",
+    "cases",
+    "flags",
+    "web",
+    "privacy",
+    "interchange",
+    "federation",
+    "synthetic",
+    "templates",
+]
 
 
 @pytest.fixture(scope="module")
