@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from agencies.cache import catalog_cache_key
 from agencies.models import Agency, AgencyName, Contact, FunctionalArea, Jurisdiction, Office
 from agencies.selectors import agency_search, contact_search, counterparts_for, first_counterparts, office_search
-from interchange.tabular import CSVWriter
+from interchange.tabular import CSVWriter, workbook_bytes
 from registry.models import Role, role_of
 from web import selectors
 from web.forms import CounterpartFinderForm
@@ -262,24 +262,41 @@ def open_data(request):
     return render(request, "web/open_data.html", {"datasets": datasets, "section": "open-data"})
 
 
+def _open_data_csv(name: str, columns: list[str], rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # No BOM here, unlike the API's CSV: scripts of open-data users read these files as they are.
+    writer = CSVWriter(response)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return response
+
+
+def _open_data_json(name: str, columns: list[str], rows: list[list]) -> HttpResponse:
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    return JsonResponse(
+        {"dataset": name, "count": len(records), "results": records},
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"ensure_ascii": False, "indent": 1},
+    )
+
+
+def _open_data_xlsx(name: str, columns: list[str], rows: list[list]) -> HttpResponse:
+    return HttpResponse(
+        workbook_bytes(name, columns, rows),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+# Each file is what its extension says; any other extension is a 404, not a CSV under another name.
+OPEN_DATA_FORMATS = {"csv": _open_data_csv, "json": _open_data_json, "xlsx": _open_data_xlsx}
+
+
 @require_GET
 def open_data_download(request, name: str, fmt: str):
-    if name not in selectors.OPEN_DATASETS:
+    if name not in selectors.OPEN_DATASETS or fmt not in OPEN_DATA_FORMATS:
         raise Http404
     columns, rows = selectors.open_dataset(name)
-    if fmt == "json":
-        records = [dict(zip(columns, row, strict=True)) for row in rows]
-        response = JsonResponse(
-            {"dataset": name, "count": len(records), "results": records},
-            encoder=DjangoJSONEncoder,
-            json_dumps_params={"ensure_ascii": False, "indent": 1},
-        )
-    else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        # No BOM here, unlike the API's CSV: scripts of open-data users read these files as they are.
-        writer = CSVWriter(response)
-        writer.writerow(columns)
-        writer.writerows(rows)
+    response = OPEN_DATA_FORMATS[fmt](name, columns, rows)
     response["Content-Disposition"] = f'attachment; filename="enlace-{name}.{fmt}"'
     return response
 
