@@ -240,15 +240,31 @@ def coverage(request):
     return render(request, "web/coverage.html", {"matrix": matrix, "section": "coverage"})
 
 
-_l = gettext_lazy
+# gettext_lazy by its own name: makemessages does not know an alias such as `_l`, and the
+# descriptions were left out of the catalog, shown in English to Spanish readers.
 DATASET_TITLES = {
-    "agencies": (_l("Agencies"), _l("Every agency: names in both languages, country, level, kind, parent, sources.")),
-    "agency-names": (_l("Other names"), _l("Acronyms, former, alternate and translated names of agencies.")),
-    "functions": (_l("Functional areas"), _l("The controlled bilingual vocabulary of functions.")),
-    "jurisdictions": (_l("Jurisdictions"), _l("Countries, states and ports of entry, with their parents.")),
-    "mandates": (_l("Mandates"), _l("Who holds which function where, in what role, on what legal basis.")),
-    "offices": (_l("Offices"), _l("Offices of agencies with their public phone and e-mail.")),
-    "counterpart-links": (_l("Counterpart links"), _l("Documented pairings of agencies for a function.")),
+    "agencies": (
+        gettext_lazy("Agencies"),
+        gettext_lazy("Every agency: names in both languages, country, level, kind, parent, sources."),
+    ),
+    "agency-names": (
+        gettext_lazy("Other names"),
+        gettext_lazy("Acronyms, former, alternate and translated names of agencies."),
+    ),
+    "functions": (gettext_lazy("Functional areas"), gettext_lazy("The controlled bilingual vocabulary of functions.")),
+    "jurisdictions": (
+        gettext_lazy("Jurisdictions"),
+        gettext_lazy("Countries, states and ports of entry, with their parents."),
+    ),
+    "mandates": (
+        gettext_lazy("Mandates"),
+        gettext_lazy("Who holds which function where, in what role, on what legal basis."),
+    ),
+    "offices": (gettext_lazy("Offices"), gettext_lazy("Offices of agencies with their public phone and e-mail.")),
+    "counterpart-links": (
+        gettext_lazy("Counterpart links"),
+        gettext_lazy("Documented pairings of agencies for a function."),
+    ),
 }
 
 
