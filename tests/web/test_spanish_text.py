@@ -257,3 +257,19 @@ def test_no_spanish_api_error_shows_an_english_slug(catalog, spanish_users, scen
     assert "«Bloqueado»" in errors["blocked → done"] and "«Hecho»" in errors["blocked → done"]
     assert "bloqueada" in errors["blocked without reason"]
     assert "«Resuelta»" in errors["flag already resolved"]
+
+
+@pytest.mark.parametrize("path", ["/agencies/mx-fgr/", "/jurisdictions/MX/"])
+def test_the_mandates_table_names_each_column_once_in_spanish(catalog, anonymous, path):
+    page = anonymous.get(path, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', page)
+    assert len(headers) == len(set(headers)), headers
+    assert "Función" in headers and "Papel" in headers, "a mandate's role is its “papel”, not a second “Función”"
+
+
+def test_an_agency_level_and_a_jurisdiction_kind_are_told_apart_in_spanish():
+    from agencies.models import Agency, Jurisdiction
+
+    with translation.override("es"):
+        assert str(Agency.Level.STATE.label) == "Estatal"
+        assert str(Jurisdiction.Kind.STATE.label) == "Estado"
