@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
@@ -147,7 +147,8 @@ class FunctionalArea(TrackedModel):
 class Agency(LineageMixin, TrackedModel):
     class Level(models.TextChoices):
         FEDERAL = "federal", _("Federal")
-        STATE = "state", _("State")
+        # An agency's level is an adjective in Spanish (“estatal”), a jurisdiction's kind a noun (“estado”).
+        STATE = "state", pgettext_lazy("agency level", "State")
         MUNICIPAL = "municipal", _("Municipal")
         BINATIONAL = "binational", _("Binational")
         INTERNATIONAL = "international", _("International")

@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.models import ActionItem, ReminderLog
 from registry.models import Role, User
@@ -89,21 +90,47 @@ def _reachable(contact) -> bool:
     return bool(contact and contact.active and contact.blocked_at is None and contact.email)
 
 
+def _subject_and_sentence(item: ActionItem, days: int) -> tuple[str, str]:
+    """The subject and the opening sentence, each written whole for due today, due in N
+    days and overdue by N days: a fragment pasted into another sentence reads wrong in
+    Spanish (“Acción que vencida hace 12 días”)."""
+    values = {"title": item.title, "agency": item.owner.display_name, "days": abs(days)}
+    if days == 0:
+        subject = _("[Enlace] Action item due today: %(title)s")
+        sentence = _("This action item of %(agency)s is due today.")
+    elif days > 0:
+        subject = ngettext(
+            "[Enlace] Action item due in %(days)d day: %(title)s",
+            "[Enlace] Action item due in %(days)d days: %(title)s",
+            days,
+        )
+        sentence = ngettext(
+            "This action item of %(agency)s is due in %(days)d day.",
+            "This action item of %(agency)s is due in %(days)d days.",
+            days,
+        )
+    else:
+        subject = ngettext(
+            "[Enlace] Action item overdue by %(days)d day: %(title)s",
+            "[Enlace] Action item overdue by %(days)d days: %(title)s",
+            -days,
+        )
+        sentence = ngettext(
+            "This action item of %(agency)s is overdue by %(days)d day.",
+            "This action item of %(agency)s is overdue by %(days)d days.",
+            -days,
+        )
+    return subject % values, sentence % values
+
+
 def render(item: ActionItem, recipient: Recipient, today: datetime.date) -> tuple[str, str]:
     """Subject and body in the recipient's language."""
     with translation.override(recipient.language):
-        days = (item.due_date - today).days
-        if days < 0:
-            when = _("overdue by %(days)d days") % {"days": -days}
-        elif days == 0:
-            when = _("due today")
-        else:
-            when = _("due in %(days)d days") % {"days": days}
-        subject = _("[Enlace] Action item %(when)s: %(title)s") % {"when": when, "title": item.title}
+        subject, sentence = _subject_and_sentence(item, (item.due_date - today).days)
         lines = [
             _("Hello %(name)s,") % {"name": recipient.name},
             "",
-            _("This action item of %(agency)s is %(when)s.") % {"agency": item.owner.display_name, "when": when},
+            sentence,
             "",
             _("Action item: %(title)s") % {"title": item.title},
             _("Due date: %(date)s") % {"date": item.due_date.isoformat()},
@@ -114,9 +141,9 @@ def render(item: ActionItem, recipient: Recipient, today: datetime.date) -> tupl
         base = getattr(settings, "ENLACE_BASE_URL", "").rstrip("/")
         lines += [
             "",
-            _("Update it in Enlace: %(url)s") % {"url": f"{base}/actions/"},
+            _("Update it in Enlace: %(url)s") % {"url": f"{base}/actions/{item.pk}/"},
             "",
-            _("You receive this reminder at most once a day per item while it is due or overdue."),
+            _("You receive this reminder at most once a day per item while it is due soon or overdue."),
         ]
         return subject, "\n".join(lines)
 

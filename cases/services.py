@@ -371,17 +371,33 @@ def action_item_update(
     return item
 
 
+def _status_label(status: str) -> str:
+    """The status as the reader's language names it: a slug is never shown in a message."""
+    return str(ActionItem.Status(status).label)
+
+
 def transition_error(item: ActionItem, status: str) -> ValidationError:
     allowed = item.allowed_transitions()
     if allowed:
         message = _("An item that is “%(current)s” cannot become “%(status)s”; it may become: %(allowed)s.") % {
-            "current": item.status,
-            "status": status,
-            "allowed": ", ".join(allowed),
+            "current": item.get_status_display(),
+            "status": _status_label(status),
+            "allowed": ", ".join(_status_label(value) for value in allowed),
         }
     else:
-        message = _("An item that is “%(current)s” is finished and cannot change status.") % {"current": item.status}
+        message = _("An item that is “%(current)s” is finished and cannot change status.") % {
+            "current": item.get_status_display()
+        }
     return ValidationError({"status": message})
+
+
+def _reason_missing(status: str) -> str:
+    # One sentence per status: “blocked” and “cancelled” are not said alike in Spanish.
+    if status == ActionItem.Status.BLOCKED:
+        return _("Say why the item is blocked.")
+    if status == ActionItem.Status.CANCELLED:
+        return _("Say why the item is cancelled.")
+    return _("Say why the item is “%(status)s”.") % {"status": _status_label(status)}
 
 
 @transaction.atomic
@@ -395,7 +411,7 @@ def action_item_transition(*, item: ActionItem, user, status: str, reason: str =
         raise transition_error(item, status)
     reason = (reason or "").strip()
     if status in ActionItem.NEEDS_REASON and not reason:
-        raise ValidationError({"status_reason": _("Say why the item is %(status)s.") % {"status": status}})
+        raise ValidationError({"status_reason": _reason_missing(status)})
     old_status = item.status
     item.status = status
     item.status_reason = reason

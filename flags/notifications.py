@@ -75,13 +75,16 @@ def _digest(flags: list[Flag], reader) -> tuple[str, str]:
     footer = _("You receive this because you coordinate for an agency the flag is addressed to.")
     shown = flags[:DIGEST_REASONS]
     reasons = flag_reasons(shown, reader)
+    # Full addresses, as the reminders give: a bare path is no link in a mail program.
+    base = getattr(settings, "ENLACE_BASE_URL", "").rstrip("/")
     if len(flags) == 1:
         (flag,) = flags
-        subject = _("Enlace: new %(kind)s flag (%(severity)s)") % {
+        # Kind and severity by their labels, lower-cased inside the sentence; never the slugs.
+        subject = _("Enlace: new %(kind)s flag, %(severity)s severity") % {
             "kind": flag.get_kind_display().lower(),
             "severity": flag.get_severity_display().lower(),
         }
-        review = _("Review it in your flag queue: %(path)s") % {"path": f"/flags/?flag={flag.pk}"}
+        review = _("Review it in your flag queue: %(path)s") % {"path": f"{base}/flags/?flag={flag.pk}"}
         return subject, "\n\n".join([reasons[flag.pk], review, footer])
     count = len(flags)
     subject = ngettext("Enlace: %(count)d new flag", "Enlace: %(count)d new flags", count) % {"count": count}
@@ -94,10 +97,10 @@ def _digest(flags: list[Flag], reader) -> tuple[str, str]:
         % {"count": count}
     ]
     for flag in shown:
-        parts.append(f"- {reasons[flag.pk]}\n  /flags/?flag={flag.pk}")
+        parts.append(f"- {reasons[flag.pk]}\n  {base}/flags/?flag={flag.pk}")
     if count > len(shown):
         more = count - len(shown)
-        parts.append(_("… and %(count)d more.") % {"count": more})
-    parts.append(_("Review them in your flag queue: %(path)s") % {"path": "/flags/"})
+        parts.append(ngettext("… and %(count)d more flag.", "… and %(count)d more flags.", more) % {"count": more})
+    parts.append(_("Review them in your flag queue: %(path)s") % {"path": f"{base}/flags/"})
     parts.append(footer)
     return subject, "\n\n".join(parts)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agencies.models import Agency, Contact, FunctionalArea, Jurisdiction
 from flags.models import Flag, FlagKind
@@ -266,21 +267,34 @@ class FlagBook:
 
     def _stale_contact(self, params: dict) -> str:
         contact = self.contacts.get(params["contact"])
-        values = {
-            "contact": contact.name if contact else _("A contact"),
-            "agency": self.agency_name(params["agency"]),
-            "days": params.get("days", 365),
-        }
+        days = params.get("days", 365)
+        agency = self.agency_name(params["agency"])
+        values = {"contact": contact.name if contact else "", "agency": agency, "days": days}
+        # A hidden (blocked) contact is not named: its own sentences, so no language pastes “A contact” into one.
         if not params.get("verified_on"):
+            if contact is None:
+                return _("A contact of %(agency)s has never been verified; confirm the entry or deactivate it.") % {
+                    "agency": agency
+                }
             return _("%(contact)s of %(agency)s has never been verified; confirm the entry or deactivate it.") % values
         values["date"] = formats.date_format(datetime.date.fromisoformat(params["verified_on"]), "DATE_FORMAT")
-        return (
-            _(
-                "%(contact)s of %(agency)s was last verified on %(date)s, more than %(days)s days ago; "
-                "confirm the entry or deactivate it."
+        if contact is None:
+            message = ngettext(
+                "A contact of %(agency)s was last verified on %(date)s, more than %(days)s day ago; "
+                "confirm the entry or deactivate it.",
+                "A contact of %(agency)s was last verified on %(date)s, more than %(days)s days ago; "
+                "confirm the entry or deactivate it.",
+                days,
             )
-            % values
-        )
+        else:
+            message = ngettext(
+                "%(contact)s of %(agency)s was last verified on %(date)s, more than %(days)s day ago; "
+                "confirm the entry or deactivate it.",
+                "%(contact)s of %(agency)s was last verified on %(date)s, more than %(days)s days ago; "
+                "confirm the entry or deactivate it.",
+                days,
+            )
+        return message % values
 
     # what it concerns ----------------------------------------------------------------
 

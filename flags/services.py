@@ -514,6 +514,11 @@ def user_can_act_on(user, flag: Flag) -> bool:
     return flag.agencies.filter(pk=user.agency_id).exists()
 
 
+def _status_labels(statuses) -> str:
+    """The statuses as the reader's language names them: a slug is never shown in a message."""
+    return ", ".join(str(FlagStatus(status).label) for status in statuses)
+
+
 def flag_set_status(*, flag: Flag, user, status: str, note: str = "") -> Flag:
     """Acknowledge, resolve or dismiss a flag, with a note (required to dismiss).
 
@@ -527,17 +532,18 @@ def flag_set_status(*, flag: Flag, user, status: str, note: str = "") -> Flag:
                 _("Only coordinators of an agency the flag is addressed to, or admin staff, may act on it.")
             )
         if status not in USER_STATUSES:
-            raise ValidationError({"status": _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(USER_STATUSES)}})
+            allowed_labels = _status_labels(USER_STATUSES)
+            raise ValidationError({"status": _("Choose one of: %(allowed)s.") % {"allowed": allowed_labels}})
         allowed = USER_TRANSITIONS.get(flag.status, ())
         if status not in allowed:
             if allowed:
-                message = _("A flag that is %(current)s can become: %(allowed)s.") % {
-                    "current": flag.status,
-                    "allowed": ", ".join(allowed),
+                message = _("A flag that is “%(current)s” can become: %(allowed)s.") % {
+                    "current": flag.get_status_display(),
+                    "allowed": _status_labels(allowed),
                 }
             else:
-                message = _("This flag is already %(current)s; the registry reopens it if its inputs change.") % {
-                    "current": flag.status
+                message = _("This flag is already “%(current)s”; the registry reopens it if its inputs change.") % {
+                    "current": flag.get_status_display()
                 }
             raise ValidationError({"status": message})
         if status == FlagStatus.DISMISSED and not note:

@@ -118,14 +118,36 @@ def csv_bytes(dataset: tablib.Dataset) -> bytes:
 
 def xlsx_bytes(dataset: tablib.Dataset) -> bytes:
     """An XLSX file with fixed properties and zip timestamps: same rows, same bytes."""
+    return workbook_bytes(dataset.title or "export", list(dataset.headers or []), dataset)
+
+
+def xlsx_cell(value):
+    """One value as a worksheet cell: None empty, text neutralized as in csv_cell and without
+    the control characters a worksheet cannot hold, numbers, dates and booleans typed."""
+    if value is None or isinstance(value, int | float | bool | datetime.date | datetime.time):
+        return value
+    # Control characters cannot go into a worksheet; they are dropped rather than failing the export.
+    return neutralize(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def workbook_bytes(title: str, headers: list[str], rows: Iterable) -> bytes:
+    """One worksheet of typed cells. Every text cell is written as text (data type “s”):
+    openpyxl would otherwise store a text starting with “=” as a formula, which a
+    spreadsheet runs on opening (CWE-1236), just as a CSV cell would be."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = re.sub(r"[\\/*?:\[\]]", "-", dataset.title or "export")[:31]
-    if dataset.headers:
-        sheet.append(list(dataset.headers))
-    for row in dataset:
-        # Control characters cannot go into a worksheet; they are dropped rather than failing the export.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in row])
+    sheet.title = re.sub(r"[\\/*?:\[\]]", "-", title or "export")[:31]
+    for row_number, values in enumerate([headers, *rows] if headers else rows, start=1):
+        for column_number, value in enumerate(values, start=1):
+            value = xlsx_cell(value)
+            if value is None:
+                continue
+            cell = sheet.cell(row=row_number, column=column_number)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"
+            elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+                cell.number_format = "yyyy-mm-dd"
     workbook.properties.creator = "Enlace"
     workbook.properties.created = FIXED_TIMESTAMP
     workbook.properties.modified = FIXED_TIMESTAMP

@@ -480,7 +480,7 @@ def flag_list(request):
             else:
                 messages.success(
                     request,
-                    _("Flag %(id)s is now %(status)s.")
+                    _("Flag %(id)s is now “%(status)s”.")
                     % {"id": flag.pk, "status": labels[form.cleaned_data["status"]]},
                 )
                 return redirect(_back(request, reverse("web:flags")))

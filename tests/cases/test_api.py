@@ -347,7 +347,8 @@ def test_illegal_transition_names_the_allowed_ones(world, liaison_atf):
     response = client_for(liaison_atf).patch(url, {"status": "done"}, format="json")
     assert response.status_code == 400
     message = response.json()["status"][0]
-    assert "in-progress" in message and "blocked" in message and "cancelled" in message
+    # Statuses by their labels, in the reader's language: never the slugs.
+    assert "In progress" in message and "Blocked" in message and "Cancelled" in message
 
 
 def test_liaison_of_the_owner_cannot_edit_fields(world, liaison_atf):

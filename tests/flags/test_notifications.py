@@ -50,7 +50,7 @@ def test_coordinators_of_each_addressed_agency_get_one_email_in_their_language(
     assert set(by_recipient) == {"en@atf.example", "es@hsi.example"}
     english, spanish = by_recipient["en@atf.example"], by_recipient["es@hsi.example"]
     assert "ATF and HSI both hold a primary mandate for criminal investigation over Texas" in english.body
-    assert english.subject == "Enlace: new mandate overlap flag (high)"
+    assert english.subject == "Enlace: new mandate overlap flag, high severity"
     # The vocabulary is bilingual in the catalog: the Spanish reader gets the Spanish name.
     assert "investigación criminal" in spanish.body
     assert "criminal investigation" not in spanish.body

@@ -178,7 +178,7 @@ def test_transitions_and_notes_are_checked(overlap, admin):
     flag_set_status(flag=flag, user=admin, status="resolved", note="")
     with pytest.raises(ValidationError) as error:
         flag_set_status(flag=flag, user=admin, status="dismissed", note="late")
-    assert "already resolved" in error.value.message_dict["status"][0]
+    assert "already “Resolved”" in error.value.message_dict["status"][0]
 
 
 def test_signals_are_sent(overlap, admin):

@@ -1,0 +1,60 @@
+"""The flag e-mails read as whole sentences in both languages: kind and severity by their
+labels (“nueva alerta de traslape de mandatos, gravedad alta”), the rest of a long digest
+counted with ngettext."""
+
+import pytest
+from django.core import mail
+from django.utils import translation
+
+from flags.models import Flag, FlagKind
+from flags.notifications import _digest
+from tests.factories import UserFactory
+from tests.flags.builders import agency, function, liaison, mandate, places, run_queued_tasks
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def overlap_for_spanish_coordinator():
+    geo = places()
+    investigation = function()
+    atf = agency("us-atf", geo["US"])
+    hsi = agency("us-hsi", geo["US"])
+    liaison(atf, investigation)
+    liaison(hsi, investigation)
+    UserFactory(role="coordinator", agency=hsi, email="es@hsi.example", language="es")
+    UserFactory(role="coordinator", agency=atf, email="en@atf.example", language="en")
+    mandate(atf, investigation, [geo["US"]])
+    return hsi, investigation, geo
+
+
+def test_the_flag_e_mail_names_kind_and_severity_by_their_labels_in_both_languages(
+    overlap_for_spanish_coordinator, django_capture_on_commit_callbacks
+):
+    hsi, investigation, geo = overlap_for_spanish_coordinator
+    with django_capture_on_commit_callbacks(execute=True):
+        mandate(hsi, investigation, [geo["US-TX"]])
+    run_queued_tasks()
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    spanish, english = by_recipient["es@hsi.example"], by_recipient["en@atf.example"]
+    assert spanish.subject == "Enlace: nueva alerta de traslape de mandatos, gravedad alta"
+    assert english.subject == "Enlace: new mandate overlap flag, high severity"
+    flag = Flag.objects.get(kind=FlagKind.MANDATE_OVERLAP)
+    assert f"Revísela en su cola de alertas: /flags/?flag={flag.pk}" in spanish.body
+    assert "acuerden cuál de las dos encabeza" in spanish.body
+    for slug in ("mandate-overlap", "high", "open"):
+        assert slug not in spanish.body and slug not in spanish.subject
+
+
+def test_a_long_digest_counts_the_rest_with_ngettext(overlap_for_spanish_coordinator):
+    hsi, investigation, geo = overlap_for_spanish_coordinator
+    mandate(hsi, investigation, [geo["US-TX"]])
+    flag = Flag.objects.get(kind=FlagKind.MANDATE_OVERLAP)
+    reader = UserFactory(role="admin-staff", agency=None)
+    with translation.override("es"):
+        _subject, body = _digest([flag] * 21, reader)  # the 21st is counted, not written out
+        assert "… y 1 alerta más." in body
+        _subject, body = _digest([flag] * 23, reader)
+        assert "… y 3 alertas más." in body
+    with translation.override("en"):
+        assert "… and 1 more flag." in _digest([flag] * 21, reader)[1]
