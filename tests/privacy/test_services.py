@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from agencies.models import Contact
 from privacy import services
@@ -99,7 +100,8 @@ def test_the_request_register_keeps_its_dates(person, admin_user):
 
 
 def test_admin_staff_run_the_whole_flow_from_the_admin(person):
-    admin = UserFactory(role="admin-staff", agency=None, is_staff=True, is_superuser=True)
+    # Admin staff as SPEC §1 has them (the staff flag, not superusers).
+    admin = UserFactory(role="admin-staff", agency=None, is_staff=True)
     browser = Client()
     browser.force_login(admin)
     request = PersonalDataRequest.objects.create(
@@ -121,3 +123,49 @@ def test_admin_staff_run_the_whole_flow_from_the_admin(person):
     # The register of requests is kept: no delete.
     assert browser.post(f"{changelist}{request.pk}/delete/", {"post": "yes"}).status_code == 403
     assert PersonalDataRequest.objects.filter(pk=request.pk).exists()
+
+
+def test_admin_staff_register_and_answer_a_request_in_the_admin(person):
+    admin = UserFactory(role="admin-staff", agency=None, is_staff=True)
+    browser = Client()
+    browser.force_login(admin)
+    changelist = "/admin/privacy/personaldatarequest/"
+    received = timezone.localdate() - datetime.timedelta(days=3)
+    assert browser.get(changelist).status_code == 200
+    assert browser.get(f"{changelist}add/").status_code == 200
+    added = browser.post(
+        f"{changelist}add/",
+        {"kind": "access", "contact": person.pk, "requester": "Lucía", "received_on": received, "status": "received"},
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    request = PersonalDataRequest.objects.get(contact=person)
+    assert request.handled_by is None
+    assert browser.get(f"{changelist}{request.pk}/change/").status_code == 200
+    answered = browser.post(
+        f"{changelist}{request.pk}/change/",
+        {
+            "kind": "access",
+            "contact": person.pk,
+            "requester": "Lucía",
+            "received_on": received,
+            "answered_on": timezone.localdate(),
+            "status": "answered",
+            "outcome": "Sent the export.",
+        },
+    )
+    assert answered.status_code == 302, answered.content.decode()[:2000]
+    request.refresh_from_db()
+    assert (request.status, request.handled_by) == ("answered", admin)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "liaison-officer"])
+def test_officers_with_the_staff_flag_cannot_touch_requests(person, role):
+    request = PersonalDataRequest.objects.create(kind="access", contact=person, received_on=timezone.localdate())
+    browser = Client()
+    browser.force_login(UserFactory(role=role, is_staff=True))
+    changelist = "/admin/privacy/personaldatarequest/"
+    assert browser.get(changelist).status_code == 403
+    assert browser.get(f"{changelist}{request.pk}/change/").status_code == 403
+    refused = browser.post(changelist, {"action": "export_person", "_selected_action": [request.pk]})
+    assert refused.status_code == 403
+    assert not SecurityEvent.objects.filter(kind="personal-data").exists()
