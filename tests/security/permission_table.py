@@ -116,6 +116,9 @@ PERMISSIONS = {
         "post": WORKERS,
         "body": {"post": lambda w: {"text": "A note"}},
     },
+    # Whoever reads the record reads its changes (admin staff and participants' officers).
+    "case-history": {"kwargs": lambda w: {"pk": w.case.pk}, "get": SIGNED_IN},
+    "actionitem-history": {"kwargs": lambda w: {"pk": w.item.pk}, "get": SIGNED_IN},
     "flag-list": {"kwargs": lambda w: {}, "get": SIGNED_IN},
     "flag-detail": {"kwargs": lambda w: {"pk": w.flag.pk}, "get": SIGNED_IN},
     "flag-resolve": {
@@ -147,6 +150,7 @@ def commitment(item, *, edit, work):
             "post": work,
             "body": {"post": lambda w: {"text": "A note"}},
         },
+        "actionitem-history": {"kwargs": lambda w: {"pk": item(w).pk}, "get": SIGNED_IN},
     }
 
 
