@@ -8,16 +8,7 @@ from django.db.models import Case, ExpressionWrapper, F, IntegerField, Min, Q, Q
 from django.db.models.functions import RowNumber
 
 from agencies.cache import catalog_cache_key
-from agencies.models import (
-    Agency,
-    AgencyName,
-    Contact,
-    CounterpartLink,
-    FunctionalArea,
-    Jurisdiction,
-    Mandate,
-    Office,
-)
+from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate
 from agencies.search import query_words
 
 
@@ -172,6 +163,25 @@ class RankedCounterparts(Sequence):
         return found
 
 
+def agency_history_parts(agency: Agency, *, with_contacts: bool) -> dict[str, QuerySet]:
+    """What the agency page's "changes" show (registry/history.py): the agency, its other
+    names, mandates, offices and counterpart links — public facts — and its contacts only for
+    viewers who may see points of contact, never a blocked contact (hidden everywhere)."""
+    from agencies.models import AgencyName, Office
+
+    parts = {
+        "agency": Agency.history.filter(id=agency.pk),
+        "agencyname": AgencyName.history.filter(agency_id=agency.pk),
+        "mandate": Mandate.history.filter(agency_id=agency.pk),
+        "office": Office.history.filter(agency_id=agency.pk),
+        "counterpartlink": CounterpartLink.history.filter(Q(agency_a_id=agency.pk) | Q(agency_b_id=agency.pk)),
+    }
+    if with_contacts:
+        blocked = Contact.objects.filter(blocked_at__isnull=False).values("id")
+        parts["contact"] = Contact.history.filter(agency_id=agency.pk).exclude(id__in=blocked)
+    return parts
+
+
 def first_counterparts(rankings: list[RankedCounterparts], count: int) -> list[list[Counterpart]]:
     """The first `count` counterparts of each ranking, their agencies read in one query
     (the agency page shows a few per function); without contacts."""
@@ -300,20 +310,3 @@ def _attach_liaison_contacts(ranked: list[Counterpart], function: FunctionalArea
         counterpart.contacts = by_agency.get(counterpart.agency.pk, [])
         for contact in counterpart.contacts:
             contact.agency = counterpart.agency
-
-
-def agency_history_parts(agency: Agency, *, with_contacts: bool) -> dict[str, QuerySet]:
-    """What the agency page's "changes" show (registry/history.py): the agency, its other
-    names, mandates, offices and counterpart links — public facts — and its contacts only for
-    viewers who may see points of contact, never a blocked contact (hidden everywhere)."""
-    parts = {
-        "agency": Agency.history.filter(id=agency.pk),
-        "agencyname": AgencyName.history.filter(agency_id=agency.pk),
-        "mandate": Mandate.history.filter(agency_id=agency.pk),
-        "office": Office.history.filter(agency_id=agency.pk),
-        "counterpartlink": CounterpartLink.history.filter(Q(agency_a_id=agency.pk) | Q(agency_b_id=agency.pk)),
-    }
-    if with_contacts:
-        blocked = Contact.objects.filter(blocked_at__isnull=False).values("id")
-        parts["contact"] = Contact.history.filter(agency_id=agency.pk).exclude(id__in=blocked)
-    return parts

@@ -153,11 +153,11 @@ class CaseViewSet(HistoryMixin, ReadLogMixin, RegistryViewSet):
         )
         return super().list(request, *args, **kwargs)
 
-    def case_of(self, obj):
-        return obj
-
     def history_parts(self, obj) -> dict:
         return selectors.case_history_parts(obj)
+
+    def case_of(self, obj):
+        return obj
 
     @extend_schema(responses={405: OpenApiResponse(description="Cases are not deleted; close and archive them.")})
     def destroy(self, request, *args, **kwargs):
@@ -287,11 +287,11 @@ class ActionItemViewSet(HistoryMixin, ReadLogMixin, RegistryViewSet):
             return queryset
         return queryset.select_related("function").prefetch_related("supporting_agencies")
 
-    def case_of(self, obj):
-        return obj.case
-
     def history_parts(self, obj) -> dict:
         return selectors.action_item_history_parts(obj)
+
+    def case_of(self, obj):
+        return obj.case
 
     @extend_schema(
         responses={405: OpenApiResponse(description="Action items are not deleted; cancel them with a reason.")}
