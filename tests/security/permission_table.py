@@ -186,7 +186,8 @@ READ = {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
 ADMIN_PERMISSIONS = {
     **{
         f"agencies.{name}": MAINTAIN
-        for name in ("jurisdiction", "functionalarea", "agency", "agencyname", "mandate", "office", "contact")
+        # source: the cited URLs and their kind (h-sources' admin), maintained like the rest.
+        for name in ("jurisdiction", "functionalarea", "agency", "agencyname", "mandate", "office", "contact", "source")
     },
     "agencies.counterpartlink": MAINTAIN,
     "registry.user": MAINTAIN,
