@@ -100,8 +100,7 @@ def test_the_request_register_keeps_its_dates(person, admin_user):
 
 
 def test_admin_staff_run_the_whole_flow_from_the_admin(person):
-    # Admin staff as SPEC §1 has them (the staff flag, not superusers).
-    admin = UserFactory(role="admin-staff", agency=None, is_staff=True)
+    admin = UserFactory(role="admin-staff", agency=None, is_staff=True, is_superuser=True)
     browser = Client()
     browser.force_login(admin)
     request = PersonalDataRequest.objects.create(
@@ -169,3 +168,24 @@ def test_officers_with_the_staff_flag_cannot_touch_requests(person, role):
     refused = browser.post(changelist, {"action": "export_person", "_selected_action": [request.pk]})
     assert refused.status_code == 403
     assert not SecurityEvent.objects.filter(kind="personal-data").exists()
+
+
+def test_admin_staff_without_the_superuser_flag_export_block_and_erase(person):
+    # Admin staff as SPEC §1 has them: the staff flag, not superusers.
+    browser = Client()
+    browser.force_login(UserFactory(role="admin-staff", agency=None, is_staff=True))
+    request = PersonalDataRequest.objects.create(
+        kind=PersonalDataRequest.Kind.CANCELLATION, contact=person, received_on=timezone.localdate()
+    )
+    changelist = "/admin/privacy/personaldatarequest/"
+    exported = browser.post(changelist, {"action": "export_person", "_selected_action": [request.pk]})
+    assert exported.status_code == 200 and exported["Content-Type"] == "application/json"
+    assert b"lucia.fernandez@fgr.example" in exported.content
+    assert browser.post(changelist, {"action": "block_person", "_selected_action": [request.pk]}).status_code == 302
+    assert browser.post(changelist, {"action": "erase_person", "_selected_action": [request.pk]}).status_code == 302
+    person.refresh_from_db()
+    assert person.blocked_at is not None and person.name == services.ERASED
+    actions = set(SecurityEvent.objects.filter(kind="personal-data").values_list("detail__action", flat=True))
+    assert actions == {"export", "block", "erase"}
+    assert browser.post(f"{changelist}{request.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert PersonalDataRequest.objects.filter(pk=request.pk).exists()
