@@ -18,16 +18,8 @@ from django.views.decorators.http import require_GET
 
 from agencies.cache import catalog_cache_key
 from agencies.models import Agency, AgencyName, Contact, FunctionalArea, Jurisdiction, Office
-from agencies.selectors import (
-    agency_history_parts,
-    agency_search,
-    contact_search,
-    counterparts_for,
-    first_counterparts,
-    office_search,
-)
+from agencies.selectors import agency_search, contact_search, counterparts_for, first_counterparts, office_search
 from interchange.tabular import CSVWriter
-from registry import history
 from registry.models import Role, role_of
 from web import selectors
 from web.forms import CounterpartFinderForm
@@ -138,6 +130,9 @@ def agency_detail(request, slug: str):
     for group, first in zip(groups, first_counterparts([g.counterparts for g in groups], 8), strict=True):
         group.counterparts = first
     context["flags"] = _agency_flags(request.user, agency)
+    from agencies.selectors import agency_history_parts
+    from registry import history
+
     context["changes"] = history.changes_page(
         agency_history_parts(agency, with_contacts=with_contacts),
         viewer=request.user,
