@@ -210,6 +210,12 @@ ADMIN_PERMISSIONS = {
     "interchange.webhookendpoint": MAINTAIN,
     # The delivery log: read, and deleted by admin staff (no edits, no hand-made deliveries).
     "interchange.webhookdelivery": {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": ADMIN},
+    # The federation app (merged from its branch): partners kept (disabled, not deleted), the
+    # runs, matches and alerts read.
+    "federation.partner": {**MAINTAIN, "delete": NOBODY},
+    "federation.run": READ,
+    "federation.match": READ,
+    "federation.alert": READ,
     # Superusers only: group permissions, tokens, second-factor devices, the task queue.
     "auth.group": OFFICERS_NONE,
     "authtoken.tokenproxy": OFFICERS_NONE,
@@ -223,4 +229,5 @@ ADMIN_ACTIONS = {
     "privacy.personaldatarequest": {"export_person": ADMIN, "block_person": ADMIN, "erase_person": ADMIN},
     "flags.flag": {"acknowledge": ADMIN, "resolve": ADMIN},
     "axes.accessattempt": {"cleanup_expired_attempts": ADMIN},
+    "federation.partner": {"run_now": ADMIN},
 }
