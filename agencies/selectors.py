@@ -164,6 +164,25 @@ class RankedCounterparts(Sequence):
         return found
 
 
+def agency_history_parts(agency: Agency, *, with_contacts: bool) -> dict[str, QuerySet]:
+    """What the agency page's "changes" show (registry/history.py): the agency, its other
+    names, mandates, offices and counterpart links — public facts — and its contacts only for
+    viewers who may see points of contact, never a blocked contact (hidden everywhere)."""
+    from agencies.models import AgencyName, Office
+
+    parts = {
+        "agency": Agency.history.filter(id=agency.pk),
+        "agencyname": AgencyName.history.filter(agency_id=agency.pk),
+        "mandate": Mandate.history.filter(agency_id=agency.pk),
+        "office": Office.history.filter(agency_id=agency.pk),
+        "counterpartlink": CounterpartLink.history.filter(Q(agency_a_id=agency.pk) | Q(agency_b_id=agency.pk)),
+    }
+    if with_contacts:
+        blocked = Contact.objects.filter(blocked_at__isnull=False).values("id")
+        parts["contact"] = Contact.history.filter(agency_id=agency.pk).exclude(id__in=blocked)
+    return parts
+
+
 def first_counterparts(rankings: list[RankedCounterparts], count: int) -> list[list[Counterpart]]:
     """The first `count` counterparts of each ranking, their agencies read in one query
     (the agency page shows a few per function); without contacts."""

@@ -323,3 +323,19 @@ def compute_metrics(user, *, today: datetime.date | None = None) -> dict:
             "per_month": [{"month": month, **counts} for month, counts in sorted(months.items())],
         },
     }
+
+
+def case_history_parts(case: Case) -> dict[str, QuerySet]:
+    """What a case's "changes" show (registry/history.py) to whoever may read the case: the
+    case, its participants, subjects and action items."""
+    return {
+        "case": Case.history.filter(id=case.pk),
+        "caseparticipant": CaseParticipant.history.filter(case_id=case.pk),
+        "casesubject": CaseSubject.history.filter(case_id=case.pk),
+        "actionitem": ActionItem.history.filter(case_id=case.pk),
+    }
+
+
+def action_item_history_parts(item: ActionItem) -> dict[str, QuerySet]:
+    """An action item's own changes (its updates are its timeline, shown beside them)."""
+    return {"actionitem": ActionItem.history.filter(id=item.pk)}

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from privacy import services
 from privacy.models import PersonalDataRequest
+from registry.admin import AdminStaffOnlyMixin
 from registry.models import SecurityEvent
 from registry.security_events import record_event
 
@@ -26,7 +27,9 @@ def _audit(request, action: str, data_request: PersonalDataRequest) -> None:
 
 
 @admin.register(PersonalDataRequest)
-class PersonalDataRequestAdmin(admin.ModelAdmin):
+class PersonalDataRequestAdmin(AdminStaffOnlyMixin, admin.ModelAdmin):
+    """Admin staff (SPEC §1: records maintainers) register, answer and act on the requests."""
+
     list_display = ["received_on", "kind", "contact", "status", "answered_on", "handled_by"]
     list_filter = ["kind", "status"]
     date_hierarchy = "received_on"
@@ -42,7 +45,7 @@ class PersonalDataRequestAdmin(admin.ModelAdmin):
             obj.handled_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=gettext_lazy("Export everything held about the person (JSON)"))
+    @admin.action(permissions=["change"], description=gettext_lazy("Export everything held about the person (JSON)"))
     def export_person(self, request, queryset):
         contact_ids = list(queryset.values_list("contact_id", flat=True))
         for data_request in queryset:
@@ -53,14 +56,19 @@ class PersonalDataRequestAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="personal-data-{stamp}.json"'
         return response
 
-    @admin.action(description=gettext_lazy("Block the person's record (hidden everywhere, kept for audit)"))
+    @admin.action(
+        permissions=["change"],
+        description=gettext_lazy("Block the person's record (hidden everywhere, kept for audit)"),
+    )
     def block_person(self, request, queryset):
         for data_request in queryset.select_related("contact"):
             services.person_block(contact=data_request.contact)
             _audit(request, "block", data_request)
         self.message_user(request, _("Blocked."), messages.SUCCESS)
 
-    @admin.action(description=gettext_lazy("Erase the person's personal data (keeps an anonymous record)"))
+    @admin.action(
+        permissions=["change"], description=gettext_lazy("Erase the person's personal data (keeps an anonymous record)")
+    )
     def erase_person(self, request, queryset):
         for data_request in queryset.select_related("contact"):
             services.person_erase(contact=data_request.contact)

@@ -1,5 +1,14 @@
 """Accounts in the admin, and the rule every Enlace admin page follows: admin staff (SPEC §1)
-maintain records; other roles, even with the staff flag, see nothing."""
+maintain records; other roles, even with the staff flag, see nothing.
+
+Roles are the groups of registry/migrations/0002_role_groups.py and carry no Django model
+permissions: what each role may do in the admin is decided here, in code, by the mixins
+below (a model whose admin uses none of them stays superuser-only — default deny):
+
+- `AdminStaffOnlyMixin`: admin staff view, add, change and delete (the catalog, accounts,
+  personal-data requests — the admin may still forbid one, e.g. deleting a request);
+- `AdminStaffReadsMixin`: admin staff read (cases, action items, flags: "read
+  everything"); writing stays with the API's and web pages' rules, or a superuser."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -29,6 +38,25 @@ class AdminStaffOnlyMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return is_records_staff(request)
+
+
+class AdminStaffReadsMixin:
+    """Admin staff (and superusers) view; only a superuser adds, changes or deletes."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_records_staff(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_records_staff(request)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return request.user.is_active and request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
 @admin.register(User)

@@ -130,6 +130,14 @@ def agency_detail(request, slug: str):
     for group, first in zip(groups, first_counterparts([g.counterparts for g in groups], 8), strict=True):
         group.counterparts = first
     context["flags"] = _agency_flags(request.user, agency)
+    from agencies.selectors import agency_history_parts
+    from registry import history
+
+    context["changes"] = history.changes_page(
+        agency_history_parts(agency, with_contacts=with_contacts),
+        viewer=request.user,
+        page=history.page_number(request.GET.get("changes")),
+    )
     return render(request, "web/agency_detail.html", context)
 
 

@@ -22,12 +22,15 @@ from cases import calendar
 from cases import services as case_services
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant
 from cases.selectors import (
+    action_item_history_parts,
     action_items_visible_to,
+    case_history_parts,
     cases_visible_to,
     record_case_read,
     record_case_reads,
     suggested_participants,
 )
+from registry import history
 from registry.models import Role, role_of
 from web import forms
 
@@ -310,6 +313,9 @@ def case_detail(request, pk: int):
         "conflict": conflict,
         "open_form": request.POST.get("action") if request.method == "POST" else "",
         "section": "cases",
+        "changes": history.changes_page(
+            case_history_parts(case), viewer=user, page=history.page_number(request.GET.get("changes"))
+        ),
     }
     return render(request, "web/cases/case_detail.html", context, status=status)
 
@@ -439,6 +445,9 @@ def action_detail(request, pk: int):
         "update_form": update_form,
         "conflict": conflict,
         "section": "actions",
+        "changes": history.changes_page(
+            action_item_history_parts(item), viewer=user, page=history.page_number(request.GET.get("changes"))
+        ),
     }
     return render(request, "web/cases/action_detail.html", context, status=status)
 

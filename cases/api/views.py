@@ -20,6 +20,7 @@ from cases import calendar, filtersets, selectors, services
 from cases.api import serializers
 from cases.api.pagination import CountedPagination
 from cases.models import Case, CaseParticipant, CaseReadLog
+from registry.api.history import HistoryEntrySerializer, history_entries, history_rows
 from registry.api.permissions import SignedIn
 from registry.api.viewsets import RegistryViewSet, etag_for
 from registry.models import User
@@ -58,6 +59,22 @@ class ReadLogMixin:
         response = super().retrieve(request, *args, **kwargs)
         self.log_reads([self._etag_instance])
         return response
+
+
+class HistoryMixin:
+    """GET …/{id}/history/: the record's changes as /api/v1/history/ gives them (newest first,
+    paginated), for whoever may read the record (else 404, as the record itself)."""
+
+    def history_parts(self, obj) -> dict:
+        raise NotImplementedError
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=HistoryEntrySerializer)
+    def history(self, request, pk=None):
+        obj = self.get_object()
+        self.log_reads([obj])
+        page = self.paginate_queryset(history_rows(self.history_parts(obj)))
+        return self.get_paginated_response(HistoryEntrySerializer(history_entries(list(page)), many=True).data)
 
 
 def participants_prefetch() -> Prefetch:
@@ -103,7 +120,7 @@ def jurisdictions_prefetch() -> Prefetch:
 CASE_FIELDS = [field.name for field in Case._meta.concrete_fields]
 
 
-class CaseViewSet(ReadLogMixin, RegistryViewSet):
+class CaseViewSet(HistoryMixin, ReadLogMixin, RegistryViewSet):
     serializer_class = serializers.CaseSerializer
     brief_serializer_class = serializers.CaseBriefSerializer
     filterset_class = filtersets.CaseFilterSet
@@ -135,6 +152,9 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
             request.user, refine=self.filter_queryset
         )
         return super().list(request, *args, **kwargs)
+
+    def history_parts(self, obj) -> dict:
+        return selectors.case_history_parts(obj)
 
     def case_of(self, obj):
         return obj
@@ -256,7 +276,7 @@ class CaseViewSet(ReadLogMixin, RegistryViewSet):
         return response
 
 
-class ActionItemViewSet(ReadLogMixin, RegistryViewSet):
+class ActionItemViewSet(HistoryMixin, ReadLogMixin, RegistryViewSet):
     serializer_class = serializers.ActionItemSerializer
     brief_serializer_class = serializers.ActionItemBriefSerializer
     filterset_class = filtersets.ActionItemFilterSet
@@ -267,6 +287,9 @@ class ActionItemViewSet(ReadLogMixin, RegistryViewSet):
         if self.is_brief():
             return queryset
         return queryset.select_related("function").prefetch_related("supporting_agencies")
+
+    def history_parts(self, obj) -> dict:
+        return selectors.action_item_history_parts(obj)
 
     def case_of(self, obj):
         return obj.case

@@ -182,14 +182,19 @@ def history_rows(querysets: dict[str, models.QuerySet]) -> models.QuerySet | lis
     return combined.order_by("-history_date", "model_name", "-history_id")
 
 
-def history_entries(rows: list[tuple]) -> list[dict]:
-    """The entries for one page of (history_date, model, history_id) rows."""
+def history_entries(rows: list[tuple], every: list[str] | None = None) -> list[dict]:
+    """The entries for one page of (history_date, model, history_id) rows. The models named in
+    `every` are read even when the page has none of theirs, so that a page costs the same
+    queries whatever it shows (the record pages: registry/history.py)."""
     by_model: dict[str, list[int]] = defaultdict(list)
+    for name in every or []:
+        by_model[name] = []
     for _date, name, history_id in rows:
         by_model[name].append(history_id)
     entries = {}
     for name, history_ids in by_model.items():
-        for entry in _model_entries(tracked_models()[name], name, history_ids):
+        # 0 is no history id: an empty list would skip the query rather than run it.
+        for entry in _model_entries(tracked_models()[name], name, history_ids or [0]):
             entries[(name, entry["history_id"])] = entry
     return [entries[(name, history_id)] for _date, name, history_id in rows]
 
@@ -234,12 +239,26 @@ def _model_entries(model, name: str, history_ids: list[int]) -> list[dict]:
             "action": record.history_type,
             "action_name": ACTIONS.get(record.history_type, record.history_type),
             "user": record.history_user.username if record.history_user_id and record.history_user else None,
+            "user_id": record.history_user_id,  # for the web's "who" (registry/history.py), not serialized
+            "label": _label(record, ident),
             "date": timezone.localtime(record.history_date, datetime.UTC),
             "reason": record.history_change_reason,
             "changes": _changes(record, fetched.get(record.previous_history_id), foreign_keys, m2m_values),
         }
         for record in records
     ]
+
+
+LABEL_FIELDS = ("reference", "name", "title", "identifier")
+
+
+def _label(record, ident: str) -> str:
+    """A readable name of the record from its own columns (no query): reference, name, title..."""
+    for name in LABEL_FIELDS:
+        value = getattr(record, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return str(getattr(record, ident))
 
 
 def _tracked_names(historical) -> set[str]:

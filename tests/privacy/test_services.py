@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from agencies.models import Contact
 from privacy import services
@@ -120,5 +121,72 @@ def test_admin_staff_run_the_whole_flow_from_the_admin(person, today):
     actions = set(SecurityEvent.objects.filter(kind="personal-data").values_list("detail__action", flat=True))
     assert actions == {"export", "block", "erase"}
     # The register of requests is kept: no delete.
+    assert browser.post(f"{changelist}{request.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert PersonalDataRequest.objects.filter(pk=request.pk).exists()
+
+
+def test_admin_staff_register_and_answer_a_request_in_the_admin(person):
+    admin = UserFactory(role="admin-staff", agency=None, is_staff=True)
+    browser = Client()
+    browser.force_login(admin)
+    changelist = "/admin/privacy/personaldatarequest/"
+    received = timezone.localdate() - datetime.timedelta(days=3)
+    assert browser.get(changelist).status_code == 200
+    assert browser.get(f"{changelist}add/").status_code == 200
+    added = browser.post(
+        f"{changelist}add/",
+        {"kind": "access", "contact": person.pk, "requester": "Lucía", "received_on": received, "status": "received"},
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    request = PersonalDataRequest.objects.get(contact=person)
+    assert request.handled_by is None
+    assert browser.get(f"{changelist}{request.pk}/change/").status_code == 200
+    answered = browser.post(
+        f"{changelist}{request.pk}/change/",
+        {
+            "kind": "access",
+            "contact": person.pk,
+            "requester": "Lucía",
+            "received_on": received,
+            "answered_on": timezone.localdate(),
+            "status": "answered",
+            "outcome": "Sent the export.",
+        },
+    )
+    assert answered.status_code == 302, answered.content.decode()[:2000]
+    request.refresh_from_db()
+    assert (request.status, request.handled_by) == ("answered", admin)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "liaison-officer"])
+def test_officers_with_the_staff_flag_cannot_touch_requests(person, role):
+    request = PersonalDataRequest.objects.create(kind="access", contact=person, received_on=timezone.localdate())
+    browser = Client()
+    browser.force_login(UserFactory(role=role, is_staff=True))
+    changelist = "/admin/privacy/personaldatarequest/"
+    assert browser.get(changelist).status_code == 403
+    assert browser.get(f"{changelist}{request.pk}/change/").status_code == 403
+    refused = browser.post(changelist, {"action": "export_person", "_selected_action": [request.pk]})
+    assert refused.status_code == 403
+    assert not SecurityEvent.objects.filter(kind="personal-data").exists()
+
+
+def test_admin_staff_without_the_superuser_flag_export_block_and_erase(person):
+    # Admin staff as SPEC §1 has them: the staff flag, not superusers.
+    browser = Client()
+    browser.force_login(UserFactory(role="admin-staff", agency=None, is_staff=True))
+    request = PersonalDataRequest.objects.create(
+        kind=PersonalDataRequest.Kind.CANCELLATION, contact=person, received_on=timezone.localdate()
+    )
+    changelist = "/admin/privacy/personaldatarequest/"
+    exported = browser.post(changelist, {"action": "export_person", "_selected_action": [request.pk]})
+    assert exported.status_code == 200 and exported["Content-Type"] == "application/json"
+    assert b"lucia.fernandez@fgr.example" in exported.content
+    assert browser.post(changelist, {"action": "block_person", "_selected_action": [request.pk]}).status_code == 302
+    assert browser.post(changelist, {"action": "erase_person", "_selected_action": [request.pk]}).status_code == 302
+    person.refresh_from_db()
+    assert person.blocked_at is not None and person.name == services.ERASED
+    actions = set(SecurityEvent.objects.filter(kind="personal-data").values_list("detail__action", flat=True))
+    assert actions == {"export", "block", "erase"}
     assert browser.post(f"{changelist}{request.pk}/delete/", {"post": "yes"}).status_code == 403
     assert PersonalDataRequest.objects.filter(pk=request.pk).exists()

@@ -116,6 +116,9 @@ PERMISSIONS = {
         "post": WORKERS,
         "body": {"post": lambda w: {"text": "A note"}},
     },
+    # Whoever reads the record reads its changes (admin staff and participants' officers).
+    "case-history": {"kwargs": lambda w: {"pk": w.case.pk}, "get": SIGNED_IN},
+    "actionitem-history": {"kwargs": lambda w: {"pk": w.item.pk}, "get": SIGNED_IN},
     "flag-list": {"kwargs": lambda w: {}, "get": SIGNED_IN},
     "flag-detail": {"kwargs": lambda w: {"pk": w.flag.pk}, "get": SIGNED_IN},
     "flag-resolve": {
@@ -147,6 +150,7 @@ def commitment(item, *, edit, work):
             "post": work,
             "body": {"post": lambda w: {"text": "A note"}},
         },
+        "actionitem-history": {"kwargs": lambda w: {"pk": item(w).pk}, "get": SIGNED_IN},
     }
 
 
@@ -168,3 +172,62 @@ for _name, _kwargs in {
     "counterpartlink": lambda w: {"pk": w.link.pk},
 }.items():
     PERMISSIONS[f"{_name}-list"], PERMISSIONS[f"{_name}-detail"] = catalog(_kwargs)
+
+
+# What each signed-in role may do in the Django admin, per registered model (SPEC §1: admin
+# staff maintain the catalog, accounts and roles, read everything, resolve any flag; nobody
+# else sees the admin, even with the staff flag). Checked by test_permission_matrix.py on
+# every model of admin.site: a new admin page without an entry fails. Superusers are not in
+# the table (Django gives them everything the admin's own rules leave).
+OFFICERS_NONE = {"view": NOBODY, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
+MAINTAIN = {"view": ADMIN, "add": ADMIN, "change": ADMIN, "delete": ADMIN}
+READ = {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
+
+ADMIN_PERMISSIONS = {
+    **{
+        f"agencies.{name}": MAINTAIN
+        # source: the cited URLs and their kind (h-sources' admin), maintained like the rest.
+        for name in ("jurisdiction", "functionalarea", "agency", "agencyname", "mandate", "office", "contact", "source")
+    },
+    "agencies.counterpartlink": MAINTAIN,
+    "registry.user": MAINTAIN,
+    # The register of personal-data requests is kept for audit: answered, never deleted.
+    "privacy.personaldatarequest": {**MAINTAIN, "delete": NOBODY},
+    # Cases are written under the API's rules (lead, participants); admin staff read them.
+    "cases.case": READ,
+    "cases.actionitem": READ,
+    "cases.casesubject": READ,
+    "cases.casereadlog": READ,
+    "cases.reminderlog": READ,
+    # Read; acknowledging and resolving are admin actions (flag-actions below), not edits.
+    "flags.flag": READ,
+    "registry.securityevent": READ,
+    # Deleting an attempt releases a lock (docs/security.md).
+    "axes.accessattempt": {**READ, "delete": ADMIN},
+    "axes.accesslog": READ,
+    "axes.accessfailurelog": READ,
+    "interchange.catalogimport": {**MAINTAIN, "change": NOBODY},
+    "interchange.webhookendpoint": MAINTAIN,
+    # The delivery log: read, and deleted by admin staff (no edits, no hand-made deliveries).
+    "interchange.webhookdelivery": {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": ADMIN},
+    # The federation app (merged from its branch): partners kept (disabled, not deleted), the
+    # runs, matches and alerts read.
+    "federation.partner": {**MAINTAIN, "delete": NOBODY},
+    "federation.run": READ,
+    "federation.match": READ,
+    "federation.alert": READ,
+    # Superusers only: group permissions, tokens, second-factor devices, the task queue.
+    "auth.group": OFFICERS_NONE,
+    "authtoken.tokenproxy": OFFICERS_NONE,
+    "otp_totp.totpdevice": OFFICERS_NONE,
+    "django_tasks_database.dbtaskresult": OFFICERS_NONE,
+}
+
+# Admin actions on the changelist, beyond the model permissions: who, of those who see the
+# changelist, is offered each (delete_selected follows the delete permission).
+ADMIN_ACTIONS = {
+    "privacy.personaldatarequest": {"export_person": ADMIN, "block_person": ADMIN, "erase_person": ADMIN},
+    "flags.flag": {"acknowledge": ADMIN, "resolve": ADMIN},
+    "axes.accessattempt": {"cleanup_expired_attempts": ADMIN},
+    "federation.partner": {"run_now": ADMIN},
+}

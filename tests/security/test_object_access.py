@@ -53,6 +53,8 @@ def secret_doors(w) -> list[tuple[str, str, dict]]:
         ("patch", f"/api/v1/action-items/{item}/", {"status": "in-progress"}),
         ("get", f"/api/v1/action-items/{item}/updates/", {}),
         ("post", f"/api/v1/action-items/{item}/updates/", {"text": "Hello"}),
+        ("get", f"/api/v1/cases/{case}/history/", {}),
+        ("get", f"/api/v1/action-items/{item}/history/", {}),
     ]
     if w.secret_flag is not None:
         doors += [
