@@ -426,7 +426,7 @@ class Contact(TrackedModel):
     )
     name = models.CharField(_("name"), max_length=200)
     is_desk = models.BooleanField(_("functional desk"), default=False, help_text=_("A desk rather than a person"))
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = models.CharField(pgettext_lazy("contact", "title"), max_length=200, blank=True)
     functions = models.ManyToManyField(
         FunctionalArea, verbose_name=_("liaison for"), blank=True, related_name="contacts"
     )

@@ -21,7 +21,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from registry.api.history import history_entries, history_rows, tracked_models
+from registry.api.history import history_entries, history_rows, identifier_field, tracked_models
 from registry.models import Role, role_of
 
 PAGE_SIZE = 20
@@ -76,7 +76,8 @@ def changes_page(parts: dict[str, models.QuerySet], *, viewer, page: int = 1) ->
     entries = history_entries(rows[:PAGE_SIZE], every=list(parts))
     authors = _authors({entry["user_id"] for entry in entries if entry["user_id"]})
     named = role_of(viewer) != Role.PUBLIC
-    changes = [_change(entry, authors.get(entry["user_id"]), named=named) for entry in entries]
+    names = _related_names(list(parts), entries)
+    changes = [_change(entry, authors.get(entry["user_id"]), named=named, names=names) for entry in entries]
     return ChangesPage(changes=changes, page=page, has_older=len(rows) > PAGE_SIZE)
 
 
@@ -92,6 +93,50 @@ def _authors(ids: set[int]) -> dict:
     for pk, user in users.items():
         user.role_groups = names[pk]
     return users
+
+
+# Catalog records whose names are public and bilingual: a change of a foreign key to one of
+# them shows the name in the reader's language, not the stored slug or code (“prosecution”).
+NAMED_TARGETS = {("agencies", "agency"), ("agencies", "functionalarea"), ("agencies", "jurisdiction")}
+
+
+def _named_relations(model) -> dict[str, tuple[type[models.Model], str]]:
+    """field name → (related model, its public identifier, in which history gives the value)."""
+    relations = {}
+    for model_field in model._meta.get_fields():
+        target = getattr(model_field, "related_model", None)
+        if not model_field.is_relation or target is None or not (model_field.many_to_one or model_field.many_to_many):
+            continue
+        if (target._meta.app_label, target._meta.model_name) not in NAMED_TARGETS:
+            continue
+        relations[model_field.name] = (target, identifier_field(target))
+    return relations
+
+
+def _related_names(model_names: list[str], entries: list[dict]) -> dict[tuple, str]:
+    """(related model, stored value) → its name: one query per named catalog model the page's
+    records point to, whatever the number of changes (a value no change needs is never read)."""
+    wanted: dict[tuple[type[models.Model], str], set] = {}
+    models_by_name = tracked_models()
+    for name in model_names:
+        for target in _named_relations(models_by_name[name]).values():
+            wanted.setdefault(target, set())
+    for entry in entries:
+        relations = _named_relations(models_by_name[entry["model"]])
+        for item in entry["changes"]:
+            target = relations.get(item["field"])
+            if target is None:
+                continue
+            for value in (item["old"], item["new"]):
+                wanted[target].update(value if isinstance(value, list) else [value])
+    names = {}
+    for (target, to_field), values in wanted.items():
+        values.discard(None)
+        # Read even when no change names one, so that a page's cost does not vary with its changes.
+        lookup = {f"{to_field}__in": values} if values else {"pk__isnull": True}
+        for record in target._default_manager.filter(**lookup):
+            names[(target, getattr(record, to_field))] = str(record)
+    return names
 
 
 def who_label(user, *, named: bool) -> str:
@@ -114,8 +159,9 @@ def _action_label(action: str) -> str:
     }.get(action, action)
 
 
-def _change(entry: dict, author, *, named: bool) -> Change:
+def _change(entry: dict, author, *, named: bool, names: dict | None = None) -> Change:
     model = tracked_models()[entry["model"]]
+    relations = _named_relations(model)
     fields = []
     for item in entry["changes"]:
         try:
@@ -125,12 +171,16 @@ def _change(entry: dict, author, *, named: bool) -> Change:
         if model_field is not None and not model_field.editable and not model_field.many_to_many:
             continue  # bookkeeping (updated_at, normalized keys): not a change anyone made
         label = str(getattr(model_field, "verbose_name", item["field"]))
+        target = relations.get(item["field"])
+        old, new = item["old"], item["new"]
+        if target is not None and names:
+            old, new = (_named(names, target[0], value) for value in (old, new))
         fields.append(
             FieldChange(
                 field=item["field"],
                 label=label[:1].upper() + label[1:],
-                old=display_value(model_field, item["old"]),
-                new=display_value(model_field, item["new"]),
+                old=display_value(model_field, old),
+                new=display_value(model_field, new),
             )
         )
     return Change(
@@ -143,6 +193,12 @@ def _change(entry: dict, author, *, named: bool) -> Change:
         reason=entry["reason"] or "",
         fields=fields,
     )
+
+
+def _named(names: dict, target, value):
+    if isinstance(value, list):
+        return [names.get((target, item), item) for item in value]
+    return names.get((target, value), value)
 
 
 def display_value(model_field, value) -> str:
