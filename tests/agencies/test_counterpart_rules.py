@@ -255,3 +255,61 @@ def test_an_admin_edit_of_an_office_is_kept_and_a_second_load_changes_nothing(lo
     assert [(d.record, d.field) for d in report.differences] == [(nogales, "phone")]
     assert report.counts["offices.csv"].unchanged == 18
     assert office.history.first().history_change_reason != LOADER_REASON
+
+
+# --- the counterpart finder's hint and the coverage matrix, on the real data ----------------
+
+
+def finder_notices(client, agency: str, function: str) -> dict[str, str]:
+    """Each counterpart's notice text on the finder page, by its agency page link."""
+    import re
+
+    html = client.get("/counterparts/", {"agency": agency, "function": function}).content.decode()
+    items = re.findall(r'<li class="panel counterpart">(.*?)</li>', html, flags=re.S)
+    notices = {}
+    for item in items:
+        slug = re.search(r'href="/agencies/([^/]+)/"', item).group(1)
+        notice = re.search(r'<p class="notice warning">(.*?)</p>', item, flags=re.S)
+        notices[slug] = re.sub(r"<[^>]+>", "", notice.group(1)).strip() if notice else ""
+    return notices
+
+
+def test_the_finder_suggests_offices_only_where_one_has_a_public_channel(loaded, db, liaison_user):
+    from django.test import Client
+
+    from tests.factories import CounterpartLinkFactory
+
+    client = Client()
+    client.force_login(liaison_user)
+    diplomacy = FunctionalArea.objects.get(slug="diplomacy-policy")
+    embassy = Agency.objects.get(slug="us-embassy-mexico")
+    CounterpartLinkFactory(agency_a=Agency.objects.get(slug="mx-sre"), agency_b=embassy, function=diplomacy)
+    notices = finder_notices(client, "mx-sre", "diplomacy-policy")
+    # The Embassy's consulates in Tijuana, Ciudad Juárez and Monterrey have a public phone.
+    assert notices["us-embassy-mexico"].endswith("Try the agency's offices.")
+    # The State Department has no office on file: the page says so and points to its site.
+    assert "Try the agency's offices" not in notices["us-dos"]
+    assert "no office with a public phone or e-mail" in notices["us-dos"]
+    assert "https://state.gov" in notices["us-dos"]
+    # FGR's delegations are recorded without a phone: no hint to try them.
+    fgr = finder_notices(client, "us-atf", "firearms-tracing")["mx-fgr"]
+    assert "Try the agency's offices" not in fgr and "https://fgr.org.mx" in fgr
+
+
+def test_the_coverage_matrix_counts_each_country_s_own_bodies_in_its_columns(loaded, db):
+    from web.selectors import coverage_matrix
+
+    matrix = coverage_matrix()
+    index = {column.jurisdiction.code: n for n, column in enumerate(matrix.columns)}
+    country_of = dict(Agency.objects.values_list("slug", "country__code"))
+    mexico = {row.function.slug: row.cells[index["MX"]] for row in matrix.rows}
+    for code, position in index.items():
+        country = code[:2]
+        for row in matrix.rows:
+            cell = row.cells[position]
+            assert all(country_of[a.slug] == country for a in cell.shown_agencies), (code, row.function.slug)
+    assert [a.slug for a in mexico["capacity-building"].shown_agencies] == ["mx-sesnsp"]
+    elsewhere = {holder.agency.slug for holder in matrix.elsewhere}
+    assert {"int-interpol", "int-oas", "int-cifta", "int-unodc", "bi-hlsd"} <= elsewhere
+    assert {"us-atf-mexico", "us-embassy-mexico"} <= elsewhere
+    assert not any(slug.startswith("mx-") for slug in elsewhere)
