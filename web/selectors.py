@@ -143,8 +143,9 @@ def _border_states() -> list[Jurisdiction]:
 
 # Per (function, column) cell: its holders' totals, whether its primaries collide, and its
 # first few local holders, all of the column's country (a U.S. office in Mexico, a binational
-# or an international body is listed apart: CoverageMatrix.elsewhere). place_column maps each place to the columns it counts in (its own,
-# a state's country as national, anything inside a border state); an agency holds a cell
+# or an international body is listed apart: CoverageMatrix.elsewhere). place_column maps
+# each place to the columns it counts in (its own, a state's country as national, anything
+# inside a border state) with the column's country; an agency holds a cell
 # with its best mandate there (best = 2 × not primary + national: primary wins, then local).
 # Table names come from the models and every value is a parameter.
 _COVERAGE_SQL = """
