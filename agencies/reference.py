@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import phonenumbers
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import EmailValidator, URLValidator
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate, Source
+from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate, Office, Source
 from agencies.source_kinds import SourceKind, is_official, kind_of_url
 from registry.bulk import bulk_writes
 
@@ -37,6 +38,7 @@ FILES = [
     "agencies.csv",
     "agency_names.csv",
     "mandates.csv",
+    "offices.csv",
 ]
 
 COLUMNS = {
@@ -64,6 +66,7 @@ COLUMNS = {
     ],
     "agency_names.csv": ["agency", "name", "language", "kind", "end_date", "note"],
     "mandates.csv": ["agency", "function", "jurisdictions", "role", "legal_basis", "source", "other_sources", "note"],
+    "offices.csv": ["agency", "name", "name_es", "jurisdiction", "city", "address", "phone", "email", "source"],
 }
 
 
@@ -244,6 +247,7 @@ class Dataset:
     agencies: list[Row]  # parents before children
     names: list[Row]
     mandates: list[Row]
+    offices: list[Row] = field(default_factory=list)
 
     def first_url(self, source_id: str) -> str:
         return self.sources[source_id][0] if source_id else ""
@@ -479,9 +483,45 @@ def read_dataset(data_dir: Path = DATA_DIR) -> Dataset:
         v.unique(seen, (row["agency"], row["function"]), row, "function")
         mandates.append(row)
 
+    offices = []
+    seen = {}
+    for row in rows["offices.csv"]:
+        if not v.required(row, "agency", "name", "source"):
+            continue
+        if row["agency"] not in agency_slugs:
+            v.problem(row, "agency", _("unknown agency “%(value)s”") % {"value": row["agency"]})
+        if row["jurisdiction"] and row["jurisdiction"] not in kinds:
+            v.problem(row, "jurisdiction", _("unknown jurisdiction “%(value)s”") % {"value": row["jurisdiction"]})
+        if row["phone"] and _e164(row["phone"]) is None:
+            message = _("“%(value)s” is not a valid phone number in E.164 form (+52…)")
+            v.problem(row, "phone", message % {"value": row["phone"]})
+        if row["email"]:
+            try:
+                EmailValidator()(row["email"])
+            except ValidationError:
+                v.problem(row, "email", _("“%(value)s” is not a valid e-mail address") % {"value": row["email"]})
+        source_ids(row, "source", required=True)
+        if len(row.items("source")) > 1:
+            v.problem(row, "source", _("give one source id"))
+        elif row["source"] in sources and not is_primary(row["source"]):
+            v.problem(row, "source", _("the source must be primary (sources.csv → kind primary)"))
+        v.unique(seen, (row["agency"], row["name"]), row, "name")
+        offices.append(row)
+
     if v.problems:
         raise ReferenceDataError(v.problems)
-    return Dataset(sources, source_rows, jurisdictions, borders, functions, agencies, names, mandates)
+    return Dataset(sources, source_rows, jurisdictions, borders, functions, agencies, names, mandates, offices)
+
+
+def _e164(value: str) -> str | None:
+    """The number in E.164 form when it is a valid one written with its country code, else None."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -747,6 +787,33 @@ class _Writer:
                 shown={"jurisdictions": lambda ids: "; ".join(sorted(codes.get(pk, str(pk)) for pk in ids))},
             )
 
+    def offices(self, agencies: dict[str, Agency], places: dict[str, Jurisdiction]) -> None:
+        """Offices by (agency, name). A phone or address the file leaves empty is written empty:
+        the file records only what an official source shows (an admin's addition is kept, as
+        every admin edit is)."""
+        existing: dict[tuple[int, str], Office] = {}
+        for office in Office.objects.order_by("pk"):
+            existing.setdefault((office.agency_id, office.name), office)
+        for row in self.data.offices:
+            agency = agencies[row["agency"]]
+            home = places[row["jurisdiction"]] if row["jurisdiction"] else None
+            self.upsert(
+                row=row,
+                record=f"{row['agency']} “{row['name']}”",
+                existing=existing.get((agency.pk, row["name"])),
+                new=lambda agency=agency, name=row["name"]: Office(agency=agency, name=name),
+                values={
+                    "name_es": row["name_es"],
+                    "jurisdiction_id": home.pk if home else None,
+                    "city": row["city"],
+                    "address": row["address"],
+                    "phone": _e164(row["phone"]) or "" if row["phone"] else "",
+                    "email": row["email"],
+                    "source": self.data.first_url(row["source"]),
+                },
+                shown={"jurisdiction_id": self._code_of},
+            )
+
 
 def load_reference_data(
     *, data_dir: Path = DATA_DIR, force: bool = False, progress: Callable[[str], None] | None = None
@@ -781,6 +848,8 @@ def load_reference_data(
         done("agency_names.csv")
         writer.mandates(agencies, areas, places)
         done("mandates.csv")
+        writer.offices(agencies, places)
+        done("offices.csv")
     return report
 
 
@@ -797,6 +866,8 @@ def dataset_counts(data_dir: Path = DATA_DIR) -> dict[str, int]:
     for row in data.mandates:
         counts[f"mandates:{row['role']}"] += 1
     counts["functional_areas"] = len(data.functions)
+    counts["offices"] = len(data.offices)
+    counts["offices:with phone"] = sum(1 for row in data.offices if row["phone"])
     for url, (kind, _row) in data.url_kinds().items():
         counts[f"source urls:{kind}"] += 1
         counts[f"source urls:{'official' if is_official(url) else 'other'}"] += 1

@@ -120,7 +120,7 @@ class Counterpart:
     contacts: list[Contact] = field(default_factory=list)
 
 
-BASES = ["link", "national", "border"]
+BASES = ["link", "national", "border", "international"]
 ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, None]
 COUNTERPARTS_CACHE_SECONDS = 60
 # Each counterpart comes with its best few liaisons for the function (active first, most
@@ -196,9 +196,10 @@ def first_counterparts(rankings: list[RankedCounterparts], count: int) -> list[l
 
 def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts: bool) -> RankedCounterparts:
     """The agencies of other countries that hold an active mandate for the function, ranked
-    (SPEC §2): explicit links, then national mandates (primary before supporting), then
-    mandates over a jurisdiction bordering one the agency covers. Within a basis: primary
-    before supporting, federal before other levels, then by name.
+    (SPEC §2): explicit links, then national mandates, then mandates over a jurisdiction
+    bordering one the agency covers, then binational and international bodies (no country)
+    whose mandate covers a place the agency covers or one across its border. Within a basis:
+    primary before supporting, federal before other levels, then by name.
 
     The ranking is computed in SQL (one row per counterpart, ids and codes only) and kept
     in the cache for a minute under the catalog's version, which every catalog write
@@ -211,20 +212,28 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     return RankedCounterparts(ranking, function, with_contacts=with_contacts)
 
 
+def _ancestors(lineage: str) -> set[int]:
+    return {int(part) for part in lineage.strip("/").split("/") if part}
+
+
 def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[int, int, int]]:
     """(agency id, basis code, role code) of every counterpart, in rank order. Five queries
     (six when a linked agency records no mandate for the function)."""
     links = CounterpartLink.objects.filter(function=function).filter(Q(agency_a=agency) | Q(agency_b=agency))
     linked = {b if a == agency.pk else a for a, b in links.values_list("agency_a_id", "agency_b_id")}
 
-    own_places = set(
+    own_rows = list(
         Mandate.objects.active()
         .filter(agency=agency, function=function)
-        .values_list("jurisdictions__id", flat=True)
         .exclude(jurisdictions__id=None)
+        .values_list("jurisdictions__id", "jurisdictions__lineage")
     )
-    if not own_places and agency.jurisdiction_id:
-        own_places = {agency.jurisdiction_id}
+    if not own_rows and agency.jurisdiction_id:
+        own_rows = list(Jurisdiction.objects.filter(pk=agency.jurisdiction_id).values_list("pk", "lineage"))
+    own_places = {pk for pk, _lineage in own_rows}
+    # The places the agency covers and those containing them: where an intergovernmental body
+    # that works alongside it holds its mandate.
+    own_reach = own_places.union(*(_ancestors(lineage) for _pk, lineage in own_rows))
     across = _places_across_the_border_of(own_places)
 
     # One row per (mandate, place) that can qualify; the best (basis, role) of each agency wins.
@@ -232,11 +241,17 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
     if agency.country_id:
         # Binational and international bodies (no country) count as another country.
         mandates = mandates.exclude(agency__country_id=agency.country_id)
+    stateless = Q(agency__country_id__isnull=True)
     mandates = mandates.filter(
-        Q(agency__in=linked) | Q(jurisdictions__id=F("agency__country_id")) | Q(jurisdictions__id__in=across)
+        Q(agency__in=linked)
+        | Q(jurisdictions__id=F("agency__country_id"))
+        | (~stateless & Q(jurisdictions__id__in=across))
+        | (stateless & Q(jurisdictions__id__in=across | own_reach))
     )
     basis = Case(
         When(agency__in=linked, then=Value(0)),
+        # Never "border": a binational or international body ranks after every national one.
+        When(stateless, then=Value(3)),
         When(jurisdictions__id=F("agency__country_id"), then=Value(1)),
         default=Value(2),
     )
@@ -261,8 +276,11 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
 
 def _places_across_the_border_of(place_ids: set[int]) -> set[int]:
     """The places a mandate may cover to reach across the line from the given ones (or from
-    anything they contain): each bordering place, every place containing it and every
-    place inside it. Two queries over the jurisdictions (a table of a few thousand rows)."""
+    anything they contain): each bordering place, every place containing it, and the places
+    inside it that record no border of their own. A port of entry reaches only the states its
+    own borders name (Laredo is not across from Chihuahua because Texas is), and a judicial
+    district only through the ports its mandates list (the Southern District of Texas is not
+    across from Chihuahua either). Two queries over the jurisdictions (a few thousand rows)."""
     if not place_ids:
         return set()
     covered = jurisdictions_within(list(place_ids))
@@ -271,10 +289,15 @@ def _places_across_the_border_of(place_ids: set[int]) -> set[int]:
     reaching: set[int] = set()
     for pk, lineage in rows:
         bordering.add(pk)
-        reaching.update(int(part) for part in lineage.strip("/").split("/") if part)
+        reaching.update(_ancestors(lineage))
     if bordering:
-        reaching.update(jurisdictions_within(list(bordering)).values_list("pk", flat=True))
-    return reaching
+        inside = (
+            jurisdictions_within(list(bordering))
+            .exclude(kind=Jurisdiction.Kind.JUDICIAL_DISTRICT)
+            .filter(borders__isnull=True)
+        )
+        reaching.update(inside.values_list("pk", flat=True))
+    return reaching | bordering
 
 
 def liaison_contacts(function: FunctionalArea) -> QuerySet:

@@ -91,9 +91,44 @@ class CoverageRow:
 
 
 @dataclass
+class OutsideHolder:
+    """A body the matrix's cells leave out: binational or international (no country), or one
+    country's office serving in the other (ATF's Mexico Country Office); with its functions."""
+
+    agency: Agency
+    functions: list[FunctionalArea]
+    where: list[Jurisdiction]
+
+
+@dataclass
 class CoverageMatrix:
     columns: list[CoverageColumn]
     rows: list[CoverageRow]
+    elsewhere: list[OutsideHolder] = field(default_factory=list)
+
+
+def _outside_holders() -> list[OutsideHolder]:
+    """One query: the active mandates of bodies without a country, or based in a country
+    other than their own."""
+    mandates = (
+        Mandate.objects.active()
+        .filter(
+            Q(agency__country__isnull=True)
+            | (Q(agency__jurisdiction__kind=Jurisdiction.Kind.COUNTRY) & ~Q(agency__jurisdiction=F("agency__country")))
+        )
+        .select_related("agency", "function")
+        .prefetch_related("jurisdictions")
+    )
+    holders: dict[int, OutsideHolder] = {}
+    for mandate in mandates:
+        holder = holders.setdefault(mandate.agency_id, OutsideHolder(mandate.agency, [], []))
+        holder.functions.append(mandate.function)
+        holder.where.extend(j for j in mandate.jurisdictions.all() if j not in holder.where)
+    for holder in holders.values():
+        holder.functions.sort(key=lambda f: f.display_name)
+        holder.where.sort(key=lambda j: j.code)
+    # Binational and international bodies first, then by name.
+    return sorted(holders.values(), key=lambda h: (h.agency.country_id is not None, h.agency.display_name))
 
 
 def _border_states() -> list[Jurisdiction]:
@@ -107,12 +142,14 @@ def _border_states() -> list[Jurisdiction]:
 
 
 # Per (function, column) cell: its holders' totals, whether its primaries collide, and its
-# first few local holders. place_column maps each place to the columns it counts in (its own,
-# a state's country as national, anything inside a border state); an agency holds a cell
+# first few local holders, all of the column's country (a U.S. office in Mexico, a binational
+# or an international body is listed apart: CoverageMatrix.elsewhere). place_column maps
+# each place to the columns it counts in (its own, a state's country as national, anything
+# inside a border state) with the column's country; an agency holds a cell
 # with its best mandate there (best = 2 × not primary + national: primary wins, then local).
 # Table names come from the models and every value is a parameter.
 _COVERAGE_SQL = """
-WITH place_column(place_id, column_id, nationwide) AS ({places}),
+WITH place_column(place_id, column_id, nationwide, country_id) AS ({places}),
 active_ AS ({active}),
 holders AS (
     SELECT m.function_id, pc.column_id, m.agency_id,
@@ -120,6 +157,7 @@ holders AS (
     FROM active_ m
     JOIN {mandate_place} mp ON mp.mandate_id = m.id
     JOIN place_column pc ON pc.place_id = mp.jurisdiction_id
+    JOIN {agency} ha ON ha.id = m.agency_id AND ha.country_id = pc.country_id
     GROUP BY m.function_id, pc.column_id, m.agency_id
 ),
 described AS (
@@ -175,14 +213,15 @@ def _coverage_holders(columns: list[CoverageColumn], spanish: bool) -> list[tupl
     direct, direct_params, inside, inside_params = [], [], [], []
     for column in columns:
         target = column.jurisdiction.pk
-        direct.append("(%s, %s, 0)")
-        direct_params += [target, target]
+        country = column.country.pk
+        direct.append("(%s, %s, 0, %s)")
+        direct_params += [target, target, country]
         if not column.country_wide:
-            direct.append("(%s, %s, 1)")
-            direct_params += [column.country.pk, target]
+            direct.append("(%s, %s, 1, %s)")
+            direct_params += [country, target, country]
             # Each LIKE a constant prefix, so that it reads the lineage index.
-            inside.append(f"SELECT id, %s, 0 FROM {jurisdiction} WHERE lineage LIKE %s")  # noqa: S608
-            inside_params += [target, column.jurisdiction.lineage_for_children() + "%"]
+            inside.append(f"SELECT id, %s, 0, %s FROM {jurisdiction} WHERE lineage LIKE %s")  # noqa: S608
+            inside_params += [target, country, column.jurisdiction.lineage_for_children() + "%"]
     active_sql, active_params = (
         Mandate.objects.active().order_by().values("id", "function_id", "agency_id", "role").query.sql_with_params()
     )
@@ -210,7 +249,9 @@ def _coverage_holders(columns: list[CoverageColumn], spanish: bool) -> list[tupl
 def coverage_matrix() -> CoverageMatrix:
     """Functional areas × (each border country, then its border states): who holds an active
     mandate there (containment counts), where two primary mandates of one country collide,
-    and where a side of the line has nobody while the other side has someone. Four queries;
+    and where a side of the line has nobody while the other side has someone. A column counts
+    only the mandates of its own country's bodies; the others are listed apart (elsewhere).
+    Six queries;
     the database ranks the holders and returns only the first CELL_AGENCIES_SHOWN of a cell.
 
     A state's cell counts a mandate over the state or a place inside it as local, one over
@@ -268,7 +309,15 @@ def coverage_matrix() -> CoverageMatrix:
                 cell = CoverageCell(column, missing=any((function.pk, pk) in cells for pk in across_line))
             row_cells.append(cell)
         matrix_rows.append(CoverageRow(function, row_cells))
-    return CoverageMatrix(columns, matrix_rows)
+    return CoverageMatrix(columns, matrix_rows, _outside_holders())
+
+
+def agencies_with_an_office_channel(agency_ids: list[int]) -> set[int]:
+    """Which of the agencies have an office with a public phone or e-mail (one query)."""
+    if not agency_ids:
+        return set()
+    offices = Office.objects.filter(agency_id__in=agency_ids).filter(~Q(phone="") | ~Q(email=""))
+    return set(offices.values_list("agency_id", flat=True).distinct())
 
 
 @dataclass

@@ -178,11 +178,16 @@ def _counterparts_context(request) -> tuple[dict, int]:
     counterparts = list(page.object_list)
     for counterpart in counterparts:
         counterpart.contacts = selectors.visible_contacts(counterpart.contacts)
+    with_channel = set()
+    if context["may_see_contacts"]:
+        # The "try the agency's offices" hint only where an office has a public channel.
+        with_channel = selectors.agencies_with_an_office_channel([c.agency.pk for c in counterparts])
     context.update(
         {
             "agency": agency,
             "function": function,
             "counterparts": counterparts,
+            "offices_with_channel": with_channel,
             "page": page,
             "now": datetime.datetime.now(datetime.UTC),
         }

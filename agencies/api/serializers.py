@@ -352,7 +352,7 @@ class CounterpartSerializer(serializers.Serializer):
     """One ranked counterpart (SPEC §2 Counterparts)."""
 
     agency = AgencyBriefSerializer()
-    basis = serializers.ChoiceField(choices=["link", "national", "border"])
+    basis = serializers.ChoiceField(choices=["link", "national", "border", "international"])
     role = serializers.CharField(
         allow_null=True, help_text=gettext_lazy("The counterpart's mandate role for the function")
     )

@@ -157,7 +157,12 @@ def test_national_mandates_cover_the_country_and_state_ones_their_state(loaded, 
         codes = {place.code for place in mandate.jurisdictions.all()}
         assert codes, mandate
         agency = mandate.agency
-        if agency.level in (Agency.Level.FEDERAL, Agency.Level.STATE) and agency.jurisdiction:
+        if agency.jurisdiction and agency.jurisdiction.kind == Jurisdiction.Kind.JUDICIAL_DISTRICT:
+            # A U.S. Attorney's Office covers its district and the ports of entry inside it.
+            ports = {place.code for place in mandate.jurisdictions.all() if place.kind == "port-of-entry"}
+            assert codes - ports == {agency.jurisdiction.code} and ports, (agency.slug, codes)
+            assert all(place.parent_id == agency.jurisdiction.parent_id for place in mandate.jurisdictions.all())
+        elif agency.level in (Agency.Level.FEDERAL, Agency.Level.STATE) and agency.jurisdiction:
             assert codes == {agency.jurisdiction.code}, (agency.slug, codes)
     assert set(
         Mandate.objects.get(agency__slug="mx-fgr", function__slug="prosecution").jurisdictions.values_list(
