@@ -4,7 +4,9 @@ Idempotency-Key header."""
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_array_type
+from rest_framework import serializers
 
+from registry.api.formats import URL_DESCRIPTION, URL_PATTERN
 from registry.api.pagination import MAX_OFFSET
 
 ERROR_SCHEMA = {
@@ -76,6 +78,25 @@ class RegistryAutoSchema(AutoSchema):
 
             parameters = [*parameters, BRIEF_PARAMETER]
         return parameters
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "request":
+            return schema
+        if isinstance(field, serializers.URLField):
+            # What the API checks (registry.api.formats.URLField), not the looser "uri" format.
+            schema.pop("format", None)
+            schema["pattern"] = URL_PATTERN
+            schema.setdefault("description", URL_DESCRIPTION)
+        elif isinstance(field, serializers.RelatedField) and field.allow_null:
+            # DRF reads "" as null for a relation: "" clears it, as null does.
+            description = schema.pop("description", "")
+            if schema.get("type") == "string":
+                schema.pop("minLength", None)
+            else:
+                schema = {"oneOf": [schema, {"type": "string", "enum": [""]}]}
+            schema["description"] = f"{description.rstrip('.')}. An empty string or null: none.".lstrip(". ")
+        return schema
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
