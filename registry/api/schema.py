@@ -98,6 +98,13 @@ class RegistryAutoSchema(AutoSchema):
             schema["description"] = f"{description.rstrip('.')}. An empty string or null: none.".lstrip(". ")
         return schema
 
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular adds "uri" for Django's URLValidator; a request URL states the pattern instead.
+        for part in [schema, *schema.get("oneOf", [])]:
+            if part.get("pattern") == URL_PATTERN:
+                part.pop("format", None)
+
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
         brief = getattr(self.view, "brief_serializer_class", None)
