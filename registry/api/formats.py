@@ -16,6 +16,8 @@ import datetime
 import re
 import unicodedata
 
+import django_filters
+from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import URLValidator
 from django.utils.http import MAX_URL_LENGTH
@@ -124,8 +126,8 @@ def _valid_day(year: int, month: int, day: int) -> bool:
     return 1 <= day <= days
 
 
-def parse_date(value: str) -> datetime.datetime | None:
-    """An RFC 3339 full-date as the start of that day in UTC; None if it is not one."""
+def parse_day(value: str) -> datetime.date | None:
+    """An RFC 3339 full-date; None if it is not one. Year 0 reads as Python's first day."""
     match = _DATE_RE.fullmatch(value)
     if match is None:
         return None
@@ -133,8 +135,14 @@ def parse_date(value: str) -> datetime.datetime | None:
     if not _valid_day(year, month, day):
         return None
     if year == 0:  # a valid date before Python's first: earlier than any record
-        return _EARLIEST
-    return datetime.datetime(year, month, day, tzinfo=datetime.UTC)
+        return datetime.date.min
+    return datetime.date(year, month, day)
+
+
+def parse_date(value: str) -> datetime.datetime | None:
+    """An RFC 3339 full-date as the start of that day in UTC; None if it is not one."""
+    day = parse_day(value)
+    return None if day is None else datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
 
 
 def parse_date_time(value: str) -> datetime.datetime | None:
@@ -177,6 +185,11 @@ class DateTimeField(serializers.Field):
         "invalid": gettext_lazy("Give a date and time in RFC 3339 form, e.g. 2026-01-31T08:00:00Z."),
     }
 
+    def validate_empty_values(self, data):
+        if data == "":  # an empty filter is no filter, as everywhere in the API
+            return (True, None)
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
         moment = parse_date_time(data) if isinstance(data, str) else None
         if moment is None:
@@ -199,6 +212,22 @@ class DateOrDateTimeField(DateTimeField):
         if moment is None:
             self.fail("invalid")
         return moment
+
+
+class DayFormField(forms.DateField):
+    """A filter's day in RFC 3339 form only (the "date" format), not every form Django reads."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        day = parse_day(value) if isinstance(value, str) else None
+        if day is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return day
+
+
+class DayFilter(django_filters.DateFilter):
+    field_class = DayFormField
 
 
 DATE_OR_DATE_TIME_SCHEMA = {

@@ -149,6 +149,10 @@ def _uris_may_be_iris(schema) -> None:
             _uris_may_be_iris(value)
 
 
+def _formats(schema: dict) -> set[str]:
+    return {part.get("format") for part in [schema, *schema.get("anyOf", [])]} - {None}
+
+
 def state_the_constraints(result, generator, request, public):
     """What the API checks, said in the schema: NUL refused in strings, the pagination bounds,
     an empty filter meaning no filter; and what it answers:
@@ -177,6 +181,9 @@ def state_the_constraints(result, generator, request, public):
                     parameter["description"] = "Number of results to return per page (at most 1000; more gives 1000)"
                 elif where == "query" and name == "offset":
                     schema.update(minimum=0, maximum=MAX_OFFSET)
+                elif where == "query" and ({"date", "date-time"} & _formats(schema)):
+                    # An empty filter is no filter: "" as well as the day or moment.
+                    parameter["schema"] = {"anyOf": [*schema.get("anyOf", [schema]), {"type": "string", "enum": [""]}]}
                 elif where == "query" and "enum" in schema and "" not in schema["enum"]:
                     schema["enum"] = [*schema["enum"], ""]  # an empty filter is no filter
                 elif where == "query" and schema.get("type") == "array":
