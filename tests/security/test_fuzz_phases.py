@@ -145,6 +145,7 @@ def test_every_phase_finds_the_schema_true_to_the_api(role, settings, thread_con
                 message = f"{check.name} [{event.label}] {failure.title}: {failure.message[:300]}"
                 failures.append(f"{message}\n  {uri[:300]}\n  {body[:300]}")
     unique = sorted(set(failures))
+    print(f"{role}: {generated} cases, phases {sorted(phases)}, {len(unique)} failures")  # shown with -rA
     assert unique == [], f"{len(unique)} failures in {generated} cases:\n" + "\n\n".join(unique[:40])
     assert generated >= 50, f"only {generated} cases generated"
     # The schema has no examples (that phase has nothing to run); stateful gets what time is left.
