@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from agencies.search import query_words
 from cases.models import ActionItem, Case, CaseParticipant, CaseSubject, Theme
+from registry.api.formats import DayFilter
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
@@ -30,8 +31,8 @@ class CaseFilterSet(django_filters.FilterSet):
     lead_agency = django_filters.CharFilter(field_name="lead_agency__slug")
     participant = django_filters.CharFilter(method="filter_participant", label=_("An agency taking part (slug)"))
     jurisdiction = django_filters.CharFilter(field_name="jurisdictions__code", distinct=True)
-    opened_after = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
-    opened_before = django_filters.DateFilter(field_name="opened_on", lookup_expr="lte")
+    opened_after = DayFilter(field_name="opened_on", lookup_expr="gte")
+    opened_before = DayFilter(field_name="opened_on", lookup_expr="lte")
 
     class Meta:
         model = Case
@@ -70,8 +71,8 @@ class ActionItemFilterSet(django_filters.FilterSet):
     function = django_filters.CharFilter(field_name="function__slug")
     priority = django_filters.ChoiceFilter(choices=ActionItem.Priority.choices)
     assignee = IdFilter(field_name="assignee_id")
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = DayFilter(field_name="due_date", lookup_expr="lte")
+    due_after = DayFilter(field_name="due_date", lookup_expr="gte")
 
     class Meta:
         model = ActionItem

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
 from agencies.selectors import SourceKinds
+from registry.api.formats import URLField
 from registry.api.serializers import RegistrySerializer
 
 
@@ -73,6 +74,9 @@ class AgencySerializer(RegistrySerializer):
     country = code_field(Jurisdiction.objects.filter(kind=Jurisdiction.Kind.COUNTRY), required=False, allow_null=True)
     jurisdiction = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
     parent = slug_field(Agency.objects.all(), required=False, allow_null=True)
+    sources = serializers.ListField(
+        child=URLField(), required=False, help_text=gettext_lazy("URLs the facts come from")
+    )
     display_name = serializers.CharField(
         read_only=True, help_text=gettext_lazy("The name in the language of the request")
     )
@@ -160,14 +164,6 @@ class AgencySerializer(RegistrySerializer):
 
     def get_source_details(self, agency) -> list[dict]:
         return _source_kinds(self).described(agency.sources)
-
-    def validate_sources(self, value):
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise serializers.ValidationError(_("Give a list of URLs."))
-        url = serializers.URLField()
-        for item in value:
-            url.run_validation(item)
-        return value
 
 
 class AgencyNameSerializer(RegistrySerializer):

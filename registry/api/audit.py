@@ -16,6 +16,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
 from interchange.tabular import CSVWriter
+from registry.api.formats import DateTimeField
 from registry.api.permissions import AdminStaffOnly
 from registry.models import SecurityEvent
 
@@ -24,8 +25,8 @@ HISTORY_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
 class ExportQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(required=False, help_text="From this time (inclusive), ISO 8601")
-    until = serializers.DateTimeField(required=False, help_text="Until this time (exclusive), ISO 8601")
+    since = DateTimeField(required=False, help_text="From this moment (inclusive), RFC 3339: 2026-01-31T08:00:00Z")
+    until = DateTimeField(required=False, help_text="Until this moment (exclusive), RFC 3339: 2026-01-31T08:00:00Z")
     format = serializers.ChoiceField(choices=["csv", "json"], default="csv", required=False)
 
 
@@ -141,8 +142,8 @@ class AuditExportView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("since", OpenApiTypes.DATETIME),
-            OpenApiParameter("until", OpenApiTypes.DATETIME),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="From this moment (inclusive)"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="Until this moment (exclusive)"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "json"]),
         ],
         responses={

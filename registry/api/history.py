@@ -24,6 +24,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
+from registry.api.formats import DATE_OR_DATE_TIME_SCHEMA, DateOrDateTimeField
 from registry.api.permissions import AdminStaffOnly
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -84,7 +85,10 @@ class HistoryQuerySerializer(serializers.Serializer):
     object = serializers.CharField(required=False, help_text=gettext_lazy("The record's identifier: slug, code or id"))
     object_id = serializers.CharField(required=False, help_text=gettext_lazy("Same as object"))
     user = serializers.CharField(required=False, help_text=gettext_lazy("Username of who made the change"))
-    since = serializers.CharField(required=False, help_text=gettext_lazy("ISO 8601 date or date-time (UTC)"))
+    since = DateOrDateTimeField(
+        required=False,
+        help_text=gettext_lazy("From this day (UTC) or moment, in RFC 3339 form: 2026-01-31 or 2026-01-31T08:00:00Z"),
+    )
 
     def validate_model(self, value):
         value = value.strip().lower().rsplit(".", 1)[-1]
@@ -94,19 +98,6 @@ class HistoryQuerySerializer(serializers.Serializer):
                 % {"model": value[:60], "choices": ", ".join(tracked_models())}
             )
         return value
-
-    def validate_since(self, value):
-        try:
-            moment = serializers.DateTimeField(default_timezone=datetime.UTC).to_internal_value(value)
-        except serializers.ValidationError:
-            try:
-                day = serializers.DateField().to_internal_value(value)
-            except serializers.ValidationError:
-                raise serializers.ValidationError(
-                    _("Give a date (2026-01-31) or a date and time (2026-01-31T08:00:00Z).")
-                ) from None
-            moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
-        return moment
 
 
 class FieldChangeSerializer(serializers.Serializer):
@@ -329,7 +320,11 @@ def _changes(record, older, foreign_keys: list[str], m2m_values: dict[str, dict[
         OpenApiParameter("object", OpenApiTypes.STR, description="The record's slug, code or id"),
         OpenApiParameter("object_id", OpenApiTypes.STR, description="Same as object"),
         OpenApiParameter("user", OpenApiTypes.STR, description="Username of who made the change"),
-        OpenApiParameter("since", OpenApiTypes.STR, description="ISO 8601 date or date-time (UTC)"),
+        OpenApiParameter(
+            "since",
+            DATE_OR_DATE_TIME_SCHEMA,
+            description="From this day (UTC) or moment, in RFC 3339 form: 2026-01-31 or 2026-01-31T08:00:00Z",
+        ),
     ],
 )
 class HistoryViewSet(viewsets.GenericViewSet):

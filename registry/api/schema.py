@@ -4,7 +4,9 @@ Idempotency-Key header."""
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_array_type
+from rest_framework import serializers
 
+from registry.api.formats import URL_DESCRIPTION, URL_PATTERN
 from registry.api.pagination import MAX_OFFSET
 
 ERROR_SCHEMA = {
@@ -77,6 +79,32 @@ class RegistryAutoSchema(AutoSchema):
             parameters = [*parameters, BRIEF_PARAMETER]
         return parameters
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "request":
+            return schema
+        if isinstance(field, serializers.URLField):
+            # What the API checks (registry.api.formats.URLField), not the looser "uri" format.
+            schema.pop("format", None)
+            schema["pattern"] = URL_PATTERN
+            schema.setdefault("description", URL_DESCRIPTION)
+        elif isinstance(field, serializers.RelatedField) and field.allow_null:
+            # DRF reads "" as null for a relation: "" clears it, as null does.
+            description = schema.pop("description", "")
+            if schema.get("type") == "string":
+                schema.pop("minLength", None)
+            else:
+                schema = {"oneOf": [schema, {"type": "string", "enum": [""]}]}
+            schema["description"] = f"{description.rstrip('.')}. An empty string or null: none.".lstrip(". ")
+        return schema
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular adds "uri" for Django's URLValidator; a request URL states the pattern instead.
+        for part in [schema, *schema.get("oneOf", [])]:
+            if part.get("pattern") == URL_PATTERN:
+                part.pop("format", None)
+
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
         brief = getattr(self.view, "brief_serializer_class", None)
@@ -121,6 +149,10 @@ def _uris_may_be_iris(schema) -> None:
             _uris_may_be_iris(value)
 
 
+def _formats(schema: dict) -> set[str]:
+    return {part.get("format") for part in [schema, *schema.get("anyOf", [])]} - {None}
+
+
 def state_the_constraints(result, generator, request, public):
     """What the API checks, said in the schema: NUL refused in strings, the pagination bounds,
     an empty filter meaning no filter; and what it answers:
@@ -149,6 +181,9 @@ def state_the_constraints(result, generator, request, public):
                     parameter["description"] = "Number of results to return per page (at most 1000; more gives 1000)"
                 elif where == "query" and name == "offset":
                     schema.update(minimum=0, maximum=MAX_OFFSET)
+                elif where == "query" and ({"date", "date-time"} & _formats(schema)):
+                    # An empty filter is no filter: "" as well as the day or moment.
+                    parameter["schema"] = {"anyOf": [*schema.get("anyOf", [schema]), {"type": "string", "enum": [""]}]}
                 elif where == "query" and "enum" in schema and "" not in schema["enum"]:
                     schema["enum"] = [*schema["enum"], ""]  # an empty filter is no filter
                 elif where == "query" and schema.get("type") == "array":

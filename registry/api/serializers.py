@@ -2,8 +2,11 @@
 full_clean() so the admin, forms and API agree."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
+
+from registry.api.formats import URLField
 
 
 class RegistrySerializer(serializers.ModelSerializer):
@@ -12,6 +15,9 @@ class RegistrySerializer(serializers.ModelSerializer):
     Each resource also has a brief serializer (a few identifying fields), used when it is
     nested in another and on `?brief=1`.
     """
+
+    # A URL is checked against the pattern the OpenAPI document states, not only by Django.
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.URLField: URLField}
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

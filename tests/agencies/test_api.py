@@ -547,3 +547,41 @@ def test_every_filter_of_api_md_exists(filterset, required):
     from agencies import filtersets
 
     assert required <= set(getattr(filtersets, filterset).base_filters)
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        (None, "Este campo no puede ser nulo."),
+        ("https://www.dea.gov/", 'Se esperaba una lista de elementos en vez del tipo "str".'),
+        (["javascript:alert(1)"], "Introduzca una URL válida."),
+        (["https://user:secret@www.dea.gov/"], "Introduzca una URL válida."),
+    ],
+)
+def test_sources_are_a_list_of_urls_or_a_400_naming_them(admin_api, sources, message):
+    AgencyFactory(slug="us-dea")
+    response = admin_api.patch(
+        "/api/v1/agencies/us-dea/", {"sources": sources}, format="json", HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert response.status_code == 400
+    errors = response.json()["sources"]
+    assert message in (errors if isinstance(errors, list) else [m for ms in errors.values() for m in ms])
+    assert admin_api.patch("/api/v1/agencies/us-dea/", {"sources": []}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("website", [" https://www.dea.gov/", "https://www.dea.gov/\n", "http://[::1]/"])
+def test_a_url_the_schema_refuses_is_refused(admin_api, website):
+    AgencyFactory(slug="us-dea")
+    response = admin_api.patch("/api/v1/agencies/us-dea/", {"website": website}, format="json")
+    assert response.status_code == 400
+    assert "website" in response.json()
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_an_empty_parent_clears_it_as_the_schema_says(admin_api, empty):
+    AgencyFactory(slug="us-doj")
+    AgencyFactory(slug="us-dea", parent=Agency.objects.get(slug="us-doj"))
+    response = admin_api.patch("/api/v1/agencies/us-dea/", {"parent": empty}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["parent"] is None
+    assert Agency.objects.get(slug="us-dea").parent is None

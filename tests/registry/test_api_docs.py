@@ -1,6 +1,8 @@
-"""The OpenAPI schema generates cleanly, and the interactive docs work on a closed network:
+"""The OpenAPI schema generates cleanly and states what the API checks (URLs, empty relations,
+time formats), and the interactive docs work on a closed network:
 every asset the page loads is served by the app itself."""
 
+import json
 import re
 
 import pytest
@@ -48,3 +50,44 @@ def test_docs_load_only_local_assets_and_each_answers(client):
             script = body(answer)
             assert "/api/v1/schema/" in script
             assert not re.search(r"""["'](?:https?:)?//""", script), script
+
+
+def request_schemas(document) -> dict:
+    return {name: schema for name, schema in document["components"]["schemas"].items() if name.endswith("Request")}
+
+
+@pytest.fixture
+def document(client):
+    return client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def test_the_schema_states_the_url_pattern_the_api_checks(document):
+    from registry.api.formats import URL_PATTERN
+
+    text = json.dumps(request_schemas(document))
+    assert '"format": "uri"' not in text  # the looser format would let schema-valid URLs be refused
+    website = document["components"]["schemas"]["AgencyRequest"]["properties"]["website"]
+    assert {"type": "string", "pattern": URL_PATTERN, "maxLength": 300} in website["oneOf"]
+    sources = document["components"]["schemas"]["AgencyRequest"]["properties"]["sources"]
+    assert sources["type"] == "array" and not sources.get("nullable")
+    assert sources["items"]["pattern"] == URL_PATTERN
+
+
+def test_the_schema_says_an_empty_nullable_relation_is_none(document):
+    parent = document["components"]["schemas"]["AgencyRequest"]["properties"]["parent"]
+    assert parent["nullable"] is True and "minLength" not in parent
+    office = document["components"]["schemas"]["ContactRequest"]["properties"]["office"]
+    assert {"type": "string", "enum": [""]} in office["oneOf"]
+    agency = document["components"]["schemas"]["MandateRequest"]["properties"]["agency"]
+    assert agency["minLength"] == 1  # not nullable: "" is refused, and the schema says so
+
+
+def test_the_schema_states_the_time_formats_of_since_and_until(document):
+    def parameter(path, name):
+        return next(p for p in document["paths"][path]["get"]["parameters"] if p["name"] == name)["schema"]
+
+    empty = {"type": "string", "enum": [""]}  # an empty filter is no filter
+    for bound in ("since", "until"):
+        assert parameter("/api/v1/audit/export/", bound)["anyOf"] == [{"type": "string", "format": "date-time"}, empty]
+    assert {"type": "string", "format": "date"} in parameter("/api/v1/history/", "since")["anyOf"]
+    assert parameter("/api/v1/action-items/", "due_before")["anyOf"] == [{"type": "string", "format": "date"}, empty]

@@ -150,3 +150,21 @@ def test_a_page_costs_the_same_queries_for_5_and_100_entries(admin_api, catalog,
     assert small_models >= {"mandate", "agency", "functionalarea"}
     assert len(large.json()["results"]) >= 20
     assert large_count - small_count <= 2 * len(large_models - small_models), (small_count, large_count)
+
+
+@pytest.mark.parametrize("since", ["20260131", "2026-W05-1", "2026-01-31T08:00:00", "2026-02-30", "yesterday"])
+def test_since_is_rfc_3339_or_a_400_naming_it_in_the_users_language(admin_api, since):
+    response = admin_api.get(URL, {"since": since}, HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 400
+    assert response.json() == {"since": ["Indique una fecha (2026-01-31) o una fecha y hora (2026-01-31T08:00:00Z)."]}
+
+
+def test_since_reads_a_day_or_a_moment_in_any_offset(admin_api, catalog):
+    everything = entries(admin_api)
+    assert everything
+    last = datetime.datetime.fromisoformat(everything[0]["date"].replace("Z", "+00:00"))
+    after = last + datetime.timedelta(seconds=1)
+    in_mexico_city = after.astimezone(datetime.timezone(datetime.timedelta(hours=-6)))
+    assert entries(admin_api, since=in_mexico_city.isoformat()) == []
+    first = datetime.datetime.fromisoformat(everything[-1]["date"].replace("Z", "+00:00"))
+    assert len(entries(admin_api, since=first.date().isoformat())) == len(everything)

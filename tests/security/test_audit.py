@@ -144,6 +144,15 @@ def test_the_export_window_filters_by_time(admin_api):
     assert "since" in bad.json()
 
 
+@pytest.mark.parametrize("bound", ["since", "until"])
+@pytest.mark.parametrize("value", ["2026-01-31", "20260131T080000Z", "2026-01-31T08:00:00", "2026-01-31T25:00:00Z"])
+def test_a_bound_not_in_rfc_3339_is_a_400_naming_it_in_the_users_language(admin_api, bound, value):
+    response = admin_api.get(EXPORT, {bound: value}, HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 400
+    assert response.json() == {bound: ["Indique una fecha y hora en formato RFC 3339, p. ej. 2026-01-31T08:00:00Z."]}
+    assert admin_api.get(EXPORT, {bound: ""}).status_code == 200  # an empty filter is no filter
+
+
 @pytest.mark.parametrize("role", ["coordinator", "liaison-officer"])
 def test_only_admin_staff_export(make_client, api, role):
     assert make_client(make_user(role)).get(EXPORT).status_code == 403
