@@ -38,4 +38,4 @@ WORKDIR /app
 USER enlace
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["python", "deploy/healthcheck.py"]
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "registry.wsgi"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "registry.wsgi"]

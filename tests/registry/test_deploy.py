@@ -1,7 +1,7 @@
 """The deployable artifact without containers (this machine runs no Docker engine): the
 commands of compose.yaml's web, worker and scheduler services, read from the file itself, are
 started here as the container would start them (debug off, the image's environment) against the
-test database: gunicorn with gunicorn.conf.py answers /healthz and serves a static file, the
+test database: gunicorn with deploy/gunicorn.conf.py answers /healthz and serves a static file, the
 image's HEALTHCHECK command passes, the worker and the scheduler start and stop on SIGTERM, and
 the scheduler runs its three jobs. Dockerfile and compose.yaml are checked to agree with that.
 What stays untested here: building the image and running it (docs/deploy.md § Verification)."""
@@ -83,7 +83,7 @@ def container_env(transactional_db, tmp_path):
         "REDIS_URL": "",
         "PYTHONUNBUFFERED": "1",
         "HOME": str(tmp_path),
-        # gunicorn.conf.py reads these (the image sets PORT=8000; here a free loopback port).
+        # deploy/gunicorn.conf.py reads these (the image sets PORT=8000; here a free loopback port).
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
@@ -213,10 +213,12 @@ def test_the_dockerfile_and_compose_start_web_and_check_health_the_same_way():
     assert (
         SERVICES["web"]["command"]
         == dockerfile_instruction("CMD")
-        == ["gunicorn", "-c", "gunicorn.conf.py", "registry.wsgi"]
+        == ["gunicorn", "-c", "deploy/gunicorn.conf.py", "registry.wsgi"]
     )
     assert SERVICES["web"]["healthcheck"]["test"] == ["CMD", *dockerfile_instruction("HEALTHCHECK")]
     assert dockerfile_instruction("HEALTHCHECK") == ["python", "deploy/healthcheck.py"]
+    # gunicorn reads ./gunicorn.conf.py unasked: the bench's plain gunicorn must not get this one.
+    assert not (ROOT / "gunicorn.conf.py").exists()
     # The same image runs the other services: the web check must not mark them unhealthy.
     for name in ("migrate", "worker", "scheduler"):
         assert SERVICES[name]["healthcheck"] == {"disable": True}, name

@@ -1,5 +1,6 @@
-"""Gunicorn settings for Enlace: `gunicorn -c gunicorn.conf.py registry.wsgi` (the web service
-of compose.yaml; docs/deploy.md). Each value can be changed from the environment."""
+"""Gunicorn settings for Enlace: `gunicorn -c deploy/gunicorn.conf.py registry.wsgi` (the web service
+of compose.yaml; docs/deploy.md). Each value can be changed from the environment. Not at the
+project root, where gunicorn would read it unasked (the bench's and tests' own gunicorn runs)."""
 
 import multiprocessing
 import os
