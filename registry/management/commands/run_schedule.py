@@ -88,8 +88,11 @@ class Command(BaseCommand):
             logger.exception("Scheduled job %s failed", job.name)
             return False
         finally:
-            # Hours pass between jobs: no connection is held (or found dead) across them.
-            connections.close_all()
+            # Hours pass between jobs: no connection is held (or found dead) across them; one
+            # inside a caller's transaction (call_command from code, a test) is the caller's.
+            for wrapper in connections.all(initialized_only=True):
+                if not wrapper.in_atomic_block:
+                    wrapper.close()
         if message:
             self.stdout.write(message)
         self.stdout.write(f"Finished {job.name}")
