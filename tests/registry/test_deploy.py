@@ -6,6 +6,7 @@ image's HEALTHCHECK command passes, the worker and the scheduler start and stop 
 the scheduler runs its three jobs. Dockerfile and compose.yaml are checked to agree with that.
 What stays untested here: building the image and running it (docs/deploy.md § Verification)."""
 
+import contextlib
 import datetime
 import json
 import os
@@ -101,7 +102,7 @@ class Service:
         self.log = log
         self._output = log.open("w")
         self.process = subprocess.Popen(  # noqa: S603 (compose.yaml's own commands)
-            command, cwd=ROOT, env=env, stdout=self._output, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=env, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def output(self) -> str:
@@ -123,11 +124,16 @@ class Service:
         try:
             return self.process.wait(timeout=START_TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.kill()
             raise AssertionError(f"did not stop on SIGTERM:\n{self.output()}") from None
-        finally:
-            self._output.close()
+
+    def kill(self) -> None:
+        """The whole process group: gunicorn's workers too, which would otherwise keep their
+        connections to the test database open after a failed test."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self._output.close()
 
 
 @pytest.fixture
@@ -141,10 +147,7 @@ def start(container_env, tmp_path):
 
     yield run
     for process in started:
-        if process.process.poll() is None:
-            process.process.kill()
-            process.process.wait()
-        process._output.close()
+        process.kill()
 
 
 # What the TLS proxy adds to each request it forwards.
@@ -267,10 +270,11 @@ def test_gunicorn_with_the_config_answers_healthz_serves_static_and_stops_gracef
     # Each access log line carries the request id the response answered.
     request_id = f"deploy-test-{secrets.token_hex(6)}"
     assert get(port, "/livez", {**PROXIED, "X-Request-ID": request_id})[1]["X-Request-ID"] == request_id
+    access_line = f'203.0.113.9 [{request_id}] "GET /livez HTTP/1.1" 200'
     deadline = time.monotonic() + 30
-    while f"[{request_id}]" not in web.output() and time.monotonic() < deadline:
+    while access_line not in web.output() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert f'203.0.113.9 [{request_id}] "GET /livez HTTP/1.1" 200' in web.output()
+    assert access_line in web.output()
 
     assert web.stop() == 0, web.output()
     assert "Shutting down: Master" in web.output()
