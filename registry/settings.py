@@ -199,6 +199,12 @@ else:
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "enlace@localhost")
+# The SMTP relay (with the smtp backend); in a container localhost is the container itself.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -291,6 +297,8 @@ LOGGING = {
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# The container's health check asks over plain HTTP from inside (docs/deploy.md): no redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -400,3 +408,12 @@ ENLACE_FEDERATION_TIMEOUT = int(os.environ.get("ENLACE_FEDERATION_TIMEOUT", "120
 ENLACE_FEDERATION_TRACE_DIR = os.environ.get("ENLACE_FEDERATION_TRACE_DIR", "")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# The daily jobs of `manage.py run_schedule` (the scheduler service, docs/deploy.md): a time of
+# day (HH:MM, in ENLACE_SCHEDULE_TIME_ZONE) or `off`; backups go to ENLACE_BACKUP_DIR, newest kept.
+ENLACE_SCHEDULE_TIME_ZONE = os.environ.get("ENLACE_SCHEDULE_TIME_ZONE", TIME_ZONE)
+ENLACE_SCHEDULE_DETECT_FLAGS = os.environ.get("ENLACE_SCHEDULE_DETECT_FLAGS", "02:00")
+ENLACE_SCHEDULE_BACKUP = os.environ.get("ENLACE_SCHEDULE_BACKUP", "03:00")
+ENLACE_SCHEDULE_REMINDERS = os.environ.get("ENLACE_SCHEDULE_REMINDERS", "06:00")
+ENLACE_BACKUP_DIR = os.environ.get("ENLACE_BACKUP_DIR", str(BASE_DIR / "backups"))
+ENLACE_BACKUP_KEEP = int(os.environ.get("ENLACE_BACKUP_KEEP", "14"))
