@@ -2,26 +2,11 @@
 loaded once for the module by load_reference_data and rolled back at its end."""
 
 import pytest
-from django.db import connections, transaction
 
 from agencies.models import Agency, FunctionalArea, Jurisdiction, Mandate, Office
 from agencies.reference import LOADER_REASON, load_reference_data
 from agencies.selectors import counterparts_for
 from tests.factories import UserFactory
-
-
-@pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomics = {alias: transaction.atomic(using=alias) for alias in connections}
-        for atomic in atomics.values():
-            atomic.__enter__()
-        try:
-            yield load_reference_data()
-        finally:
-            for alias, atomic in atomics.items():
-                transaction.set_rollback(True, using=alias)
-                atomic.__exit__(None, None, None)
 
 
 def ranked(slug: str, function: str) -> list[tuple[str, str, str | None]]:

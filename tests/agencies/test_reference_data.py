@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections, transaction
 
 from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate
 from agencies.reference import (
@@ -45,21 +44,6 @@ SPEC_FUNCTIONS = {
 }
 
 HISTORIES = [Jurisdiction, FunctionalArea, Agency, AgencyName, Mandate]
-
-
-@pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
-    """Load the real files once; roll everything back after the module."""
-    with django_db_blocker.unblock():
-        atomics = {alias: transaction.atomic(using=alias) for alias in connections}
-        for atomic in atomics.values():
-            atomic.__enter__()
-        try:
-            yield load_reference_data()
-        finally:
-            for alias, atomic in atomics.items():
-                transaction.set_rollback(True, using=alias)
-                atomic.__exit__(None, None, None)
 
 
 def history_rows() -> dict[str, int]:
