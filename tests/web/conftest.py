@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 
 from agencies.models import Agency, AgencyName, Jurisdiction
+from cases import services
+from cases.models import Case
 from tests.factories import (
     AgencyFactory,
     AgencyNameFactory,
@@ -149,3 +151,22 @@ def spanish():
     client = Client()
     client.cookies["django_language"] = "es"
     return client
+
+
+@pytest.fixture
+def case(catalog, coordinator_us):
+    """A restricted case led by ATF with FGR supporting."""
+    return services.case_open(
+        user=coordinator_us,
+        title="Straw purchases in El Paso",
+        summary="Rifles recovered in Ciudad Juárez.",
+        sensitivity=Case.Sensitivity.RESTRICTED,
+        participants=[(catalog.fgr, "support")],
+    )
+
+
+@pytest.fixture
+def item(case, catalog, coordinator_us):
+    return services.action_item_create(
+        user=coordinator_us, case=case, owner=catalog.fgr, title="Trace the rifles", function=catalog.tracing
+    )

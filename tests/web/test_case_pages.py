@@ -15,24 +15,6 @@ from tests.web.conftest import signed_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def case(catalog, coordinator_us):
-    return services.case_open(
-        user=coordinator_us,
-        title="Straw purchases in El Paso",
-        summary="Rifles recovered in Ciudad Juárez.",
-        sensitivity=Case.Sensitivity.RESTRICTED,
-        participants=[(catalog.fgr, "support")],
-    )
-
-
-@pytest.fixture
-def item(case, catalog, coordinator_us):
-    return services.action_item_create(
-        user=coordinator_us, case=case, owner=catalog.fgr, title="Trace the rifles", function=catalog.tracing
-    )
-
-
 @pytest.mark.parametrize("path", ["/cases/", "/cases/new/", "/actions/", "/flags/"])
 def test_signed_in_pages_send_anonymous_users_to_sign_in(catalog, anonymous, path):
     response = anonymous.get(path)

@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 
 from agencies.models import Agency, Contact
-from cases import services
 from cases.models import ActionItem, Case
 from privacy import services as privacy_services
 from tests.conftest import client_for
@@ -37,24 +36,6 @@ def changes_html(response) -> str:
 def records_staff(catalog):
     return UserFactory(
         username="records.keeper", first_name="Rita", last_name="Keeper", role="admin-staff", agency=None
-    )
-
-
-@pytest.fixture
-def case(catalog, coordinator_us):
-    return services.case_open(
-        user=coordinator_us,
-        title="Straw purchases in El Paso",
-        summary="Rifles recovered in Ciudad Juárez.",
-        sensitivity=Case.Sensitivity.RESTRICTED,
-        participants=[(catalog.fgr, "support")],
-    )
-
-
-@pytest.fixture
-def item(case, catalog, coordinator_us):
-    return services.action_item_create(
-        user=coordinator_us, case=case, owner=catalog.fgr, title="Trace the rifles", function=catalog.tracing
     )
 
 
