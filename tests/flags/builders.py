@@ -50,6 +50,18 @@ def liaison(agency, *functions, **kwargs):
     return ContactFactory(agency=agency, functions=list(functions), **kwargs)
 
 
+def two_investigators():
+    """ATF and HSI, both U.S. federal, each with a liaison for criminal investigation and no
+    mandate yet: the two sides of a mandate overlap."""
+    geo = places()
+    investigation = function()
+    atf = agency("us-atf", geo["US"])
+    hsi = agency("us-hsi", geo["US"])
+    liaison(atf, investigation)
+    liaison(hsi, investigation)
+    return geo, investigation, atf, hsi
+
+
 def case(lead, *, title="Case", sensitivity="restricted", contact=None, others=()):
     item = Case.objects.create(title=title, lead_agency=lead, sensitivity=sensitivity)
     CaseParticipant.objects.create(case=item, agency=lead, role="lead", contact=contact)

@@ -6,7 +6,7 @@ from django.test import Client
 
 from flags.models import Flag, FlagEvent, FlagKind
 from tests.factories import UserFactory
-from tests.flags.builders import agency, function, liaison, mandate, places
+from tests.flags.builders import mandate, two_investigators
 
 pytestmark = pytest.mark.django_db
 
@@ -15,12 +15,7 @@ CHANGELIST = "/admin/flags/flag/"
 
 @pytest.fixture
 def overlap():
-    geo = places()
-    investigation = function()
-    atf = agency("us-atf", geo["US"])
-    hsi = agency("us-hsi", geo["US"])
-    liaison(atf, investigation)
-    liaison(hsi, investigation)
+    geo, investigation, atf, hsi = two_investigators()
     mandate(atf, investigation, [geo["US"]])
     mandate(hsi, investigation, [geo["US-TX"]])
     return Flag.objects.get(kind=FlagKind.MANDATE_OVERLAP)

@@ -9,19 +9,14 @@ from django.utils import translation
 from flags.models import Flag, FlagKind
 from flags.notifications import _digest
 from tests.factories import UserFactory
-from tests.flags.builders import agency, function, liaison, mandate, places, run_queued_tasks
+from tests.flags.builders import mandate, run_queued_tasks, two_investigators
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def overlap_for_spanish_coordinator():
-    geo = places()
-    investigation = function()
-    atf = agency("us-atf", geo["US"])
-    hsi = agency("us-hsi", geo["US"])
-    liaison(atf, investigation)
-    liaison(hsi, investigation)
+    geo, investigation, atf, hsi = two_investigators()
     UserFactory(role="coordinator", agency=hsi, email="es@hsi.example", language="es")
     UserFactory(role="coordinator", agency=atf, email="en@atf.example", language="en")
     mandate(atf, investigation, [geo["US"]])

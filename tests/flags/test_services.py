@@ -13,19 +13,14 @@ from flags.models import Flag, FlagEvent, FlagKind
 from flags.services import deferred_flag_sync, flag_set_status, sync_all_flags, sync_flags
 from flags.signals import flag_status_changed, flags_opened, flags_status_changed
 from tests.factories import UserFactory
-from tests.flags.builders import agency, function, liaison, live, mandate, places
+from tests.flags.builders import agency, function, live, mandate, two_investigators
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def overlap():
-    geo = places()
-    investigation = function()
-    atf = agency("us-atf", geo["US"])
-    hsi = agency("us-hsi", geo["US"])
-    liaison(atf, investigation)
-    liaison(hsi, investigation)
+    geo, investigation, atf, hsi = two_investigators()
     mine = mandate(atf, investigation, [geo["US"]])
     theirs = mandate(hsi, investigation, [geo["US-TX"]])
     flag = Flag.objects.get(kind=FlagKind.MANDATE_OVERLAP)
