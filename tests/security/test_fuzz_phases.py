@@ -10,6 +10,7 @@ operation and phase (default 4). The long run:
 
 import os
 import re
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -48,6 +49,9 @@ UNFORESEEABLE = re.compile(
     r"|Remove the subject|write an update|at least one jurisdiction|before|after"
     # Credentials, numbering plans and names known elsewhere: no schema lists the valid ones.
     r"|Unable to sign in|Enter a valid phone number|IANA time zone|Unknown functional area"
+    # A case subject's identifier is read by its kind (a dealer licence needs digits, a firearm a
+    # make and serial, cases/normalize.py): OpenAPI 3.0 has no if/then to tie one field to another.
+    r"|A dealer license number must contain digits|Give the |is not a valid U.S. or Mexican phone number"
     r"|is not a valid U.S. or Mexican phone number|Give the slug of a functional area"
 )
 # A query parameter mutated into an object or an array reaches the API as its keys or items,
@@ -60,20 +64,25 @@ REJECTION_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "412", "4
 EXCLUDED_OPERATIONS = ["auth_token_destroy"]
 
 
-def run_config(headers: dict[str, str]) -> SchemathesisConfig:
+# Two runs per role, each with half the time: a time limit shared by every phase let a slow
+# machine spend it all on coverage, and fuzzing never started (a CI failure).
+RUNS = [("examples", "coverage"), ("fuzzing", "stateful")]
+
+
+def run_config(headers: dict[str, str], phases: tuple[str, ...]) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
             "seed": 2026,
             "workers": 1,  # one thread: the test database is one connection
-            "max-time": SECONDS,
+            "max-time": max(1, SECONDS // len(RUNS)),
             "suppress-health-check": ["all"],
             "headers": headers,
             "generation": {"max-examples": EXAMPLES, "database": "none"},
             "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
-                "fuzzing": {"enabled": True},
-                "stateful": {"enabled": True, "max-steps": 6},
+                "examples": {"enabled": "examples" in phases},
+                "coverage": {"enabled": "coverage" in phases},
+                "fuzzing": {"enabled": "fuzzing" in phases},
+                "stateful": {"enabled": "stateful" in phases, "max-steps": 6},
             },
             "checks": {
                 "enabled": False,
@@ -116,18 +125,29 @@ def thread_connections_close():
 def test_every_phase_finds_the_schema_true_to_the_api(role, settings, thread_connections_close):
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
     world = build_world()
-    schema = schemathesis.openapi.from_wsgi(
-        "/api/v1/schema/?format=json", application, config=run_config(token_header(world.users[role]))
-    )
-    failures, generated, phases = [], 0, set()
+    headers = token_header(world.users[role])
+    failures, generated = [], Counter()
+    for phases in RUNS:
+        schema = schemathesis.openapi.from_wsgi(
+            "/api/v1/schema/?format=json", application, config=run_config(headers, phases)
+        )
+        failures += run_failures(schema, generated)
+    unique = sorted(set(failures))
+    print(f"{role}: cases by phase {dict(generated)}, {len(unique)} failures")  # shown with -rA
+    assert unique == [], f"{len(unique)} failures in {generated.total()} cases:\n" + "\n\n".join(unique[:40])
+    # The schema has no examples (that phase has nothing to run); stateful gets what time is left.
+    assert generated["coverage"] > 0 and generated["fuzzing"] > 0, dict(generated)
+
+
+def run_failures(schema, generated: Counter) -> list[str]:
+    """Run the engine over the schema; the failures no rule explains, and cases counted by phase."""
+    failures = []
     for event in from_schema(schema).execute():
         if isinstance(event, events.FatalError):
             pytest.fail(f"schemathesis stopped: {event.exception}")
-        if isinstance(event, events.PhaseFinished) and event.status != Status.SKIP:
-            phases.add(event.phase.name.lower())
         if not isinstance(event, events.ScenarioFinished):
             continue
-        generated += len(event.recorder.cases)
+        generated[str(event.phase.value)] += len(event.recorder.cases)
         for case_id, checks in event.recorder.checks.items():
             for check in checks:
                 if check.status != Status.FAILURE or check.failure_info is None:
@@ -144,9 +164,4 @@ def test_every_phase_finds_the_schema_true_to_the_api(role, settings, thread_con
                     continue
                 message = f"{check.name} [{event.label}] {failure.title}: {failure.message[:300]}"
                 failures.append(f"{message}\n  {uri[:300]}\n  {body[:300]}")
-    unique = sorted(set(failures))
-    print(f"{role}: {generated} cases, phases {sorted(phases)}, {len(unique)} failures")  # shown with -rA
-    assert unique == [], f"{len(unique)} failures in {generated} cases:\n" + "\n\n".join(unique[:40])
-    assert generated >= 50, f"only {generated} cases generated"
-    # The schema has no examples (that phase has nothing to run); stateful gets what time is left.
-    assert {"coverage", "fuzzing"} <= phases, phases
+    return failures
