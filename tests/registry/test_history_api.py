@@ -152,7 +152,11 @@ def test_a_page_costs_the_same_queries_for_5_and_100_entries(admin_api, catalog,
     assert large_count - small_count <= 2 * len(large_models - small_models), (small_count, large_count)
 
 
-@pytest.mark.parametrize("since", ["20260131", "2026-W05-1", "2026-01-31T08:00:00", "2026-02-30", "yesterday"])
+# Refused by their shape, never compared with the clock.
+NOT_RFC_3339 = ["20260131", "2026-W05-1", "2026-01-31T08:00:00", "2026-02-30", "yesterday"]  # any-date
+
+
+@pytest.mark.parametrize("since", NOT_RFC_3339)
 def test_since_is_rfc_3339_or_a_400_naming_it_in_the_users_language(admin_api, since):
     response = admin_api.get(URL, {"since": since}, HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 400

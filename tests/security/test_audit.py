@@ -144,8 +144,12 @@ def test_the_export_window_filters_by_time(admin_api):
     assert "since" in bad.json()
 
 
+# Refused by their shape, never compared with the clock.
+NOT_RFC_3339 = ["2026-01-31", "20260131T080000Z", "2026-01-31T08:00:00", "2026-01-31T25:00:00Z"]  # any-date
+
+
 @pytest.mark.parametrize("bound", ["since", "until"])
-@pytest.mark.parametrize("value", ["2026-01-31", "20260131T080000Z", "2026-01-31T08:00:00", "2026-01-31T25:00:00Z"])
+@pytest.mark.parametrize("value", NOT_RFC_3339)
 def test_a_bound_not_in_rfc_3339_is_a_400_naming_it_in_the_users_language(admin_api, bound, value):
     response = admin_api.get(EXPORT, {bound: value}, HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 400
