@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from registry.wsgi import application
 from tests.conftest import client_for
+from tests.security import regex_memo
 from tests.security.world import ROLES, build_world
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -30,6 +31,7 @@ EXAMPLES = int(os.environ.get("ENLACE_FUZZ_EXAMPLES", "5"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Revoking the token under test would leave the rest of the run anonymous.
 SKIPPED = {("DELETE", "/api/v1/auth/token/")}
+regex_memo.install()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ fuzzing, stateful), the conformance checks, and positive_data_acceptance (a requ
 the schema is not refused) and negative_data_rejection (a request the schema calls invalid is
 refused). The schema must tell the truth about the API in both directions.
 
-Bounded in time: ENLACE_FUZZ_SECONDS per role (default 20) and ENLACE_FUZZ_EXAMPLES per
+Bounded in time: ENLACE_FUZZ_SECONDS per role (default 14) and ENLACE_FUZZ_EXAMPLES per
 operation and phase (default 4). The long run:
     ENLACE_FUZZ_SECONDS=300 ENLACE_FUZZ_EXAMPLES=50 .venv/bin/pytest -m fuzz tests/security/test_fuzz_phases.py
 """
@@ -25,7 +25,7 @@ from tests.security.world import ROLES, build_world
 # The engine sends its requests from a thread of its own (its own database connection), so the
 # world is committed, not held in the test's transaction.
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
-SECONDS = int(os.environ.get("ENLACE_FUZZ_SECONDS", "20"))
+SECONDS = int(os.environ.get("ENLACE_FUZZ_SECONDS", "14"))
 EXAMPLES = int(os.environ.get("ENLACE_FUZZ_EXAMPLES", "4"))
 CHECKS = [
     "not_a_server_error",
