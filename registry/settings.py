@@ -273,16 +273,29 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Logs: one JSON object a line (python-json-logger) unless ENLACE_LOG_FORMAT=text (the default
+# with debug on). Every line names the request it belongs to (the X-Request-ID of its response),
+# the signed-in user's id and the route (URL pattern); never a username, e-mail or path.
+ENLACE_LOG_FORMAT = os.environ.get("ENLACE_LOG_FORMAT", "text" if DEBUG else "json")
+if ENLACE_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("ENLACE_LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every log line names the request it belongs to (the X-Request-ID of its response).
     "filters": {"request_id": {"()": "registry.middleware.RequestIdLogFilter"}},
     "formatters": {
         "default": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "registry.observability.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(route)s",
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "default"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if ENLACE_LOG_FORMAT == "json" else "default",
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
@@ -298,7 +311,9 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 # The container's health check asks over plain HTTP from inside (docs/deploy.md): no redirect.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+# /metrics too: Prometheus scrapes the service directly on the internal network, never
+# through the TLS proxy (which must not forward it: docs/observability.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -417,3 +432,8 @@ ENLACE_SCHEDULE_BACKUP = os.environ.get("ENLACE_SCHEDULE_BACKUP", "03:00")
 ENLACE_SCHEDULE_REMINDERS = os.environ.get("ENLACE_SCHEDULE_REMINDERS", "06:00")
 ENLACE_BACKUP_DIR = os.environ.get("ENLACE_BACKUP_DIR", str(BASE_DIR / "backups"))
 ENLACE_BACKUP_KEEP = int(os.environ.get("ENLACE_BACKUP_KEEP", "14"))
+
+# Prometheus metrics at /metrics (docs/observability.md): for a scraper sending
+# `Authorization: Bearer <ENLACE_METRICS_TOKEN>`, or a signed-in admin staff member; anyone else
+# gets 404. Unset: admin staff only.
+ENLACE_METRICS_TOKEN = os.environ.get("ENLACE_METRICS_TOKEN", "")
