@@ -273,7 +273,12 @@ class JsonFormatter(_JsonFormatter):
             record.request_id = getattr(request, "request_id", record.__dict__.get("request_id", "-"))
             record.user_id = _user_id(request)
             record.route = route_of(request)
-            if record.name.startswith("django.") and isinstance(record.args, tuple) and len(record.args) == 2:
-                if isinstance(record.args[1], str):  # "Not Found: %s", path
-                    record.args = (record.args[0], record.route)
+            args = record.args
+            if (
+                record.name.startswith("django.")
+                and isinstance(args, tuple)
+                and len(args) == 2
+                and isinstance(args[1], str)
+            ):
+                record.args = (args[0], record.route)  # "Not Found: %s", path
         return super().format(record)

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response (errors included) carries X-Request-ID.
     "registry.middleware.RequestIdMiddleware",
+    # With read replicas: which database each query of the request reads (registry/db/router.py).
+    *(["registry.db.router.ReplicaMiddleware"] if env_list("DATABASE_REPLICA_URLS") else []),
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -149,6 +151,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several requests may write at once (tests with a live server, runserver threads).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Read replicas (PostgreSQL streaming replicas, docs/deploy.md § Read replicas): comma-separated
+# URLs, aliases replica1, replica2, ... Read requests read there; writes, and a client's reads for
+# ENLACE_REPLICA_PIN_SECONDS after it wrote, go to the primary (registry/db/router.py). A replica
+# that refuses a connection is left alone for ENLACE_REPLICA_DOWN_SECONDS; with every replica
+# down, reads go to the primary. Several workers need REDIS_URL for the pinning to reach them all.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+ENLACE_REPLICA_PIN_SECONDS = int(os.environ.get("ENLACE_REPLICA_PIN_SECONDS", "10"))
+ENLACE_REPLICA_DOWN_SECONDS = float(os.environ.get("ENLACE_REPLICA_DOWN_SECONDS", "5"))
+if DATABASE_REPLICA_URLS:
+    if DATABASES["default"]["ENGINE"] != "registry.db.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL (replicas of it).")
+    for number, url in enumerate(DATABASE_REPLICA_URLS, start=1):
+        replica = dj_database_url.parse(url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True)
+        replica["ENGINE"] = "registry.db.postgresql"
+        options = replica.setdefault("OPTIONS", {})
+        options.setdefault("options", DATABASES["default"]["OPTIONS"]["options"])
+        # A replica that is gone must cost a request little before its reads go to the primary.
+        options.setdefault("connect_timeout", int(os.environ.get("ENLACE_REPLICA_CONNECT_TIMEOUT", "2")))
+        # The test suite reads the replicas as the primary's test database (one server).
+        replica["TEST"] = {"MIRROR": "default"}
+        DATABASES[f"replica{number}"] = replica
+    DATABASE_ROUTERS = ["registry.db.router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"
