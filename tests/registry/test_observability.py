@@ -8,8 +8,10 @@ import io
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import resolve
@@ -20,6 +22,7 @@ from flags.services import sync_flags
 from registry.middleware import RequestIdLogFilter
 from tests.factories import AgencyFactory, UserFactory
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-scraper-token-for-the-tests-0123456789"
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +180,18 @@ def test_log_lines_name_the_route_not_a_path_that_may_hold_a_secret(api):
     assert lines and all(line["user_id"] is None for line in lines)
     assert "c0ffee" not in json.dumps(lines)
     assert {line["request_id"] for line in lines} == {response["X-Request-ID"]}
+
+
+@override_settings(ENLACE_METRICS_TOKEN=TOKEN)
+def test_every_metric_the_alert_rules_use_is_exported():
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "enlace-alerts.yml").read_text(encoding="utf-8"))
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    assert len(alerts) >= 8
+    assert all(rule["alert"] and rule["expr"] and rule["annotations"]["summary"] for rule in alerts)
+    body = scrape().content.decode()
+    documented = (ROOT / "docs" / "observability.md").read_text(encoding="utf-8")
+    for rule in alerts:
+        for name in set(re.findall(r"\benlace_\w+", rule["expr"])):
+            base = re.sub(r"_(bucket|sum|count|total)$", "", name)
+            assert f"# TYPE {base} " in body or f"# TYPE {name} " in body, (rule["alert"], name)
+        assert f'id="{rule["alert"].lower()}"' in documented, rule["alert"]

@@ -13,24 +13,23 @@ DATABASE_REPLICA_URLS pointing at it:
 Serial (it binds port 5445 and stops the standby) and PostgreSQL only."""
 
 import contextlib
+import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from bench.standby import Standby
 from tests.factories import AgencyFactory, UserFactory
 from tests.registry.test_observability import sample
 
@@ -49,112 +48,11 @@ pytestmark = [
 ]
 
 
-def as_postgres(command: list[str]) -> list[str]:
-    """PostgreSQL's programs refuse to run as root: CI runs as root, so as the postgres user."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def run(command: list[str], timeout: float = 60) -> str:
-    done = subprocess.run(as_postgres(command), capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
 def primary_dsn(name: str | None = None) -> str:
     db = connection.settings_dict
     return (
         f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name or db['NAME']}"
     )
-
-
-class Standby:
-    """A hot standby of the suite's cluster in a temporary folder, started with pg_ctl."""
-
-    def __init__(self):
-        # A hot standby needs these at least as high as its primary's.
-        names = (
-            "max_connections",
-            "max_worker_processes",
-            "max_wal_senders",
-            "max_prepared_transactions",
-            "max_locks_per_transaction",
-            "wal_level",
-            "server_version_num",
-        )
-        with psycopg.connect(primary_dsn(), autocommit=True) as conn:
-            settings = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(names)]))
-        assert settings["wal_level"] in {"replica", "logical"} and int(settings["max_wal_senders"]) >= 2, (
-            f"the cluster cannot stream to a replica: {settings}"
-        )
-        version = int(settings["server_version_num"]) // 10000
-        self.copied = "".join(f"{name} = {settings[name]}\n" for name in names[:5])
-        self.bin = Path(f"/usr/lib/postgresql/{version}/bin")
-        if not self.bin.is_dir():
-            self.bin = Path(subprocess.check_output(["pg_config", "--bindir"], text=True).strip())  # noqa: S607
-        with contextlib.suppress(OSError), __import__("socket").create_connection(("127.0.0.1", REPLICA_PORT), 1):
-            raise AssertionError(f"port {REPLICA_PORT} is taken: a standby of an earlier run still running?")
-        self.folder = Path(tempfile.mkdtemp(prefix="enlace-replica-"))
-        self.data = self.folder / "data"
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-        db = connection.settings_dict
-        # -R writes standby.signal and primary_conninfo; -c fast: an immediate checkpoint; -N: no
-        # fsync of a copy thrown away afterwards.
-        started = time.monotonic()
-        run(
-            [
-                str(self.bin / "pg_basebackup"),
-                *("-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432), "-U", db["USER"] or "postgres"),
-                *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast", "-N", "--no-manifest"),
-            ],
-            timeout=120,
-        )
-        self.copy_seconds = time.monotonic() - started
-        # Debian keeps the cluster's configuration outside its data folder: a small one of its own.
-        (self.data / "postgresql.conf").write_text(
-            f"port = {REPLICA_PORT}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.folder}'\n"
-            "hot_standby = on\nshared_buffers = 16MB\nfsync = off\nhot_standby_feedback = on\n"
-            "logging_collector = off\n" + self.copied
-        )
-        (self.data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
-        if os.geteuid() == 0:
-            for path in (self.data / "postgresql.conf", self.data / "pg_hba.conf"):
-                shutil.chown(path, "postgres", "postgres")
-        self.start()
-
-    def start(self) -> None:
-        log = self.folder / "log"
-        try:
-            run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-w", "-t", "60", "start"])
-        except AssertionError as failed:
-            raise AssertionError(f"{failed}\n{log.read_text() if log.exists() else ''}") from None
-
-    def stop(self, mode: str = "fast") -> None:
-        if (self.data / "postmaster.pid").exists():
-            run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
-
-    def remove(self) -> None:
-        with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
-            self.stop("immediate")
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def dsn(self, name: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{REPLICA_PORT}/{name}"
-
-    def sql(self, query: str):
-        with psycopg.connect(self.dsn(connection.settings_dict["NAME"]), autocommit=True, connect_timeout=5) as conn:
-            return conn.execute(query).fetchone()
-
-    def wait_caught_up(self, timeout: float = 30) -> None:
-        with psycopg.connect(primary_dsn(), autocommit=True) as conn:
-            target = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(psycopg.OperationalError):
-                if self.sql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")[0]:
-                    return
-            time.sleep(0.1)
-        raise AssertionError("the standby did not catch up with the primary")
 
 
 @pytest.fixture
@@ -171,7 +69,7 @@ def people(transactional_db):
 
 @pytest.fixture
 def standby(people):
-    replica = Standby()
+    replica = Standby(primary_dsn(), port=REPLICA_PORT)
     try:
         replica.wait_caught_up()
         yield replica
@@ -279,7 +177,7 @@ def test_reads_go_to_the_replica_a_writer_reads_its_writes_and_losing_the_replic
         web, "/api/v1/cases/", people["writer"], b'{"title": "Replica lag", "sensitivity": "public"}'
     )
     assert status == 201, created
-    case_id = __import__("json").loads(created)["id"]
+    case_id = json.loads(created)["id"]
     for _ in range(3):
         assert call(web, f"/api/v1/cases/{case_id}/", people["writer"])[0] == 200
     assert call(web, f"/api/v1/cases/{case_id}/", people["reader"])[0] == 404
@@ -291,7 +189,7 @@ def test_reads_go_to_the_replica_a_writer_reads_its_writes_and_losing_the_replic
     fallbacks = metric(web, "enlace_db_replica_unavailable_total", database="replica1")
     answers: list[tuple[float, int]] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + 8
+    stop_at = time.monotonic() + 5
 
     def load():
         while time.monotonic() < stop_at:
@@ -302,14 +200,14 @@ def test_reads_go_to_the_replica_a_writer_reads_its_writes_and_losing_the_replic
     threads = [threading.Thread(target=load) for _ in range(3)]
     for thread in threads:
         thread.start()
-    time.sleep(2)
+    time.sleep(1.5)
     stopped = time.monotonic()
     standby.stop("fast")
     for thread in threads:
         thread.join()
     statuses = [status for _, status in answers]
     assert statuses and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
-    assert any(at < stopped for at, _ in answers) and sum(1 for at, _ in answers if at > stopped + 1) >= 3
+    assert any(at < stopped for at, _ in answers) and sum(1 for at, _ in answers if at > stopped + 0.5) >= 3
     assert metric(web, "enlace_db_replica_unavailable_total", database="replica1") > fallbacks
     # With the replica gone, reads keep going to the primary.
     primary = metric(web, "enlace_db_queries_total", database="default")
