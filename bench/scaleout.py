@@ -182,8 +182,9 @@ def render(rows: list[tuple[str, dict]], meta: dict) -> str:
         "service gets no core of its own here, so the ratios below are a floor, not what two machines would give.",
         f"- Replica's share of the reads in the last configuration: {meta['replica_share']}.",
         "",
-        "| configuration | counterparts req/s | ratio | p95 ms | errors | case list req/s | ratio | p95 ms | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| configuration | counterparts req/s | ratio | p95 ms | errors | case list req/s | ratio | p95 ms | errors "
+        "| load (1 min) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, result in rows:
         cells = [label]
@@ -191,6 +192,7 @@ def render(rows: list[tuple[str, dict]], meta: dict) -> str:
             one = result[key]
             ratio = one["rps"] / base[key]["rps"] if base[key]["rps"] else float("nan")
             cells += [f"{one['rps']:.0f}", f"{ratio:.2f}", f"{one['p95']:.1f}", str(one["errors"])]
+        cells.append(" / ".join(f"{result[key]['load']:.1f}" for key in ("counterparts", "cases")))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", MARK_END]
     return "\n".join(lines)
@@ -273,6 +275,7 @@ def main() -> None:
         "cpu_reference_ms": reference,
         "replica_share": share,
     }
+    Path(tempfile.gettempdir(), "enlace-scaleout-results.json").write_text(json.dumps({"rows": rows, "meta": meta}))
     section = render(rows, meta)
     print(section)
     write_section(Path(args.output), section)

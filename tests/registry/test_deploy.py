@@ -290,7 +290,7 @@ def test_gunicorn_with_the_config_answers_healthz_serves_static_and_stops_gracef
     counted = [
         float(line.rsplit(" ", 1)[1])
         for line in body.decode().splitlines()
-        if line.startswith('enlace_http_requests_total{') and 'route="livez"' in line and 'status="200"' in line
+        if line.startswith("enlace_http_requests_total{") and 'route="livez"' in line and 'status="200"' in line
     ]
     assert sum(counted) == 10
 
