@@ -179,7 +179,7 @@ def render(rows: list[tuple[str, dict]], meta: dict) -> str:
         f"{meta['load_before']} before, {meta['load_after']} after (1/5/15 min); CPU reference "
         f"{meta['cpu_reference_ms']:.0f} ms (bench/run.py's `cpu_reference_ms()`; about 29 ms on the idle machine).",
         "- PostgreSQL (primary and replica), nginx and wrk run on the same 2 cores as the services: a second "
-        "service gets no core of its own here, so the ratios below are a floor, not what two machines would give.",
+        "service gets no core of its own here, so these ratios say little about what two machines would give.",
         f"- Replica's share of the reads in the last configuration: {meta['replica_share']}.",
         "",
         "| configuration | counterparts req/s | ratio | p95 ms | errors | case list req/s | ratio | p95 ms | errors "
