@@ -104,6 +104,12 @@ def mark_down(alias: str) -> None:
         connections[alias].connection = None
 
 
+def replica_failed(alias: str) -> bool:
+    """Whether the replica's connection saw an error in this request or is no longer usable."""
+    replica = connections[alias]
+    return bool(replica.errors_occurred) or not replica.is_usable()
+
+
 def _reachable(alias: str) -> bool:
     """Connects (or checks the kept connection once per request); False marks it down."""
     if _down_until.get(alias, 0.0) > time.monotonic():
@@ -176,7 +182,10 @@ class ReplicaMiddleware:
         try:
             response = self.get_response(request)
             if response.status_code == 503 and safe and state.used_replica:
-                mark_down(state.used_replica)
+                # The database was unreachable: the replica (then left alone a while), or the
+                # primary (then the second answer is a 503 as well).
+                if replica_failed(state.used_replica):
+                    mark_down(state.used_replica)
                 state.pinned = True
                 response = self.get_response(request)
             if state.wrote or not safe:

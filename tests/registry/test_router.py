@@ -82,10 +82,15 @@ def test_with_every_replica_down_reads_go_to_the_primary(monkeypatch):
 def test_a_read_request_that_failed_on_a_replica_is_answered_again_from_the_primary(monkeypatch):
     marked = []
     monkeypatch.setattr(router, "mark_down", marked.append)
+    monkeypatch.setattr(router, "replica_failed", lambda alias: True)
     seen, response = answer(status=503)
     assert seen == ["replica1", "default"]
     assert response.status_code == 200
     assert marked == ["replica1"]
+    # The primary was what failed: the replica is not taken for down, the answer comes again.
+    monkeypatch.setattr(router, "replica_failed", lambda alias: False)
+    seen, response = answer(status=503)
+    assert (seen, response.status_code, marked) == (["replica1", "default"], 200, ["replica1"])
     # A write request is never run twice.
     seen, response = answer("post", status=503)
     assert (seen, response.status_code) == (["default"], 503)
