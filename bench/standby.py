@@ -64,36 +64,40 @@ class Standby:
         self.data = self.folder / "data"
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
-        # -R writes standby.signal and primary_conninfo; -c fast: an immediate checkpoint; -N: no
-        # fsync of a copy thrown away afterwards.
-        started = time.monotonic()
-        run(
-            [
-                str(self.bin / "pg_basebackup"),
-                *(
-                    "-h",
-                    parts.hostname or "127.0.0.1",
-                    "-p",
-                    str(parts.port or 5432),
-                    "-U",
-                    parts.username or "postgres",
-                ),
-                *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast", "-N", "--no-manifest"),
-            ],
-            timeout=120,
-        )
-        self.copy_seconds = time.monotonic() - started
-        # Debian keeps the cluster's configuration outside its data folder: a small one of its own.
-        (self.data / "postgresql.conf").write_text(
-            f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.folder}'\n"
-            "hot_standby = on\nshared_buffers = 16MB\nfsync = off\nhot_standby_feedback = on\n"
-            "logging_collector = off\n" + self.copied
-        )
-        (self.data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
-        if os.geteuid() == 0:
-            for path in (self.data / "postgresql.conf", self.data / "pg_hba.conf"):
-                shutil.chown(path, "postgres", "postgres")
-        self.start()
+        try:
+            # -R writes standby.signal and primary_conninfo; -c fast: an immediate checkpoint; -N: no
+            # fsync of a copy thrown away afterwards.
+            started = time.monotonic()
+            run(
+                [
+                    str(self.bin / "pg_basebackup"),
+                    *(
+                        "-h",
+                        parts.hostname or "127.0.0.1",
+                        "-p",
+                        str(parts.port or 5432),
+                        "-U",
+                        parts.username or "postgres",
+                    ),
+                    *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast", "-N", "--no-manifest"),
+                ],
+                timeout=120,
+            )
+            self.copy_seconds = time.monotonic() - started
+            # Debian keeps the cluster's configuration outside its data folder: a small one of its own.
+            (self.data / "postgresql.conf").write_text(
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.folder}'\n"
+                "hot_standby = on\nshared_buffers = 16MB\nfsync = off\nhot_standby_feedback = on\n"
+                "logging_collector = off\n" + self.copied
+            )
+            (self.data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
+            if os.geteuid() == 0:
+                for path in (self.data / "postgresql.conf", self.data / "pg_hba.conf"):
+                    shutil.chown(path, "postgres", "postgres")
+            self.start()
+        except BaseException:
+            self.remove()  # a copy that could not start is not left behind
+            raise
 
     def start(self) -> None:
         log = self.folder / "log"
