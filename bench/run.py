@@ -742,10 +742,12 @@ def _kept_sections(path: Path) -> str:
     if not path.exists():
         return ""
     text = path.read_text()
-    start, end = "<!-- federation:start -->", "<!-- federation:end -->"
-    if start in text and end in text:
-        return "\n\n" + text[text.index(start) : text.index(end) + len(end)] + "\n"
-    return ""
+    kept = ""
+    for name in ("federation", "scaleout"):  # bench/federation.py's, bench/scaleout.py's
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start in text and end in text:
+            kept += "\n\n" + text[text.index(start) : text.index(end) + len(end)] + "\n"
+    return kept
 
 
 def main() -> None:

@@ -2,8 +2,11 @@
 of compose.yaml; docs/deploy.md). Each value can be changed from the environment. Not at the
 project root, where gunicorn would read it unasked (the bench's and tests' own gunicorn runs)."""
 
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 # The TLS proxy in front connects here; the container publishes nothing else.
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
@@ -36,6 +39,32 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s %({x-forwarded-for}i)s [%({x-request-id}o)s] "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+# Prometheus metrics of every worker (docs/observability.md): prometheus_client's multiprocess
+# mode, each worker writing its values to files in one folder that a scrape of any worker sums.
+# Set before the app is loaded (prometheus_client reads it on import). The folder is this
+# service's alone: files left by a previous run are removed here, a dead worker's on its exit.
+_made_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+    prefix="enlace-metrics-",
+    dir="/dev/shm" if os.path.isdir("/dev/shm") else None,  # noqa: S108
+)
+os.makedirs(metrics_dir, exist_ok=True)
+for stale in glob.glob(os.path.join(metrics_dir, "*.db")):
+    os.unlink(stale)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_fork(server, worker):

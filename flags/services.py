@@ -8,6 +8,7 @@ closed by the registry, for the whole registry (ids=None, `detect_flags`) or for
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,7 @@ from flags.detectors import DETECTORS, Finding, find_flags, in_list
 from flags.models import LIVE_STATUSES, Flag, FlagAgency, FlagEvent, FlagKind, FlagStatus, SystemNote
 from flags.signals import flag_status_changed, flags_opened, flags_status_changed
 from registry.models import Role, role_of
+from registry.observability import observe_flag_sync
 
 OBJECT_FIELDS = (
     "agency_id",
@@ -110,6 +112,7 @@ def sync_flags(*, kind: str, ids: Iterable[int] | None = None) -> SyncResult:
     result = SyncResult()
     if scope is not None and not scope:
         return result
+    started = time.perf_counter()
     with transaction.atomic():
         findings = {finding.key: finding for finding in find_flags(kind, scope)}
         stored_flags = Flag.objects.filter(kind=kind)
@@ -153,6 +156,7 @@ def sync_flags(*, kind: str, ids: Iterable[int] | None = None) -> SyncResult:
                 result.closed += 1
         _write(kind, changes, now)
         _announce(changes)
+    observe_flag_sync(kind, scope is None, time.perf_counter() - started)
     return result
 
 

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from registry import observability
+
 logger = logging.getLogger("enlace.request")
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -36,11 +38,13 @@ def current_request_id() -> str:
 
 
 class RequestIdLogFilter(logging.Filter):
-    """Adds `request_id` to every log record, "-" outside a request."""
+    """Adds `request_id` to every log record ("-" outside a request), and the `user_id` and
+    `route` of the request being answered (None outside one, or before they are known)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = _request_id.get()
+        observability.annotate_record(record)
         return True
 
 
@@ -57,7 +61,9 @@ def client_ip(request) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Gives each request an id, answers it in X-Request-ID and logs one line per request."""
+    """Gives each request an id, answers it in X-Request-ID, counts it in the metrics
+    (registry/observability.py) and logs one line per request. The line names the route (the
+    URL pattern), not the path: a path may hold a password-reset token or an identifier."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -67,19 +73,29 @@ class RequestIdMiddleware:
         request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = _request_id.set(request_id)
-        started = time.monotonic()
+        observed = observability.start_request(request)
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            logger.info(
-                "%s %s %s %.1fms",
-                request.method,
-                request.path,
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-            )
+            seconds = time.perf_counter() - started
+            observability.record_request(request, response.status_code, seconds)
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "%s %s %s %.1fms",
+                    request.method,
+                    observability.route_of(request),
+                    response.status_code,
+                    seconds * 1000,
+                    extra={
+                        "method": request.method,
+                        "status": response.status_code,
+                        "duration_ms": round(seconds * 1000, 1),
+                    },
+                )
             return response
         finally:
+            observability.end_request(observed)
             _request_id.reset(token)
 
 

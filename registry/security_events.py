@@ -36,9 +36,10 @@ def record_event(request, kind: str, *, user=None, username: str = "", **detail)
                 detail=detail,
             )
     except DatabaseError:
-        logger.exception("could not record security event %s for %s", kind, username)
+        logger.exception("could not record security event %s for user id %s", kind, getattr(user, "pk", None))
         return None
-    logger.info("security event %s user=%s", kind, event.username)
+    # The log names the account by id (the event row keeps the username, for the audit).
+    logger.info("security event %s user_id=%s event=%s", kind, event.user_id, event.pk)
     return event
 
 

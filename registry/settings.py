@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response (errors included) carries X-Request-ID.
     "registry.middleware.RequestIdMiddleware",
+    # With read replicas: which database each query of the request reads (registry/db/router.py).
+    *(["registry.db.router.ReplicaMiddleware"] if env_list("DATABASE_REPLICA_URLS") else []),
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -149,6 +151,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several requests may write at once (tests with a live server, runserver threads).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Read replicas (PostgreSQL streaming replicas, docs/deploy.md § Read replicas): comma-separated
+# URLs, aliases replica1, replica2, ... Read requests read there; writes, and a client's reads for
+# ENLACE_REPLICA_PIN_SECONDS after it wrote, go to the primary (registry/db/router.py). A replica
+# that refuses a connection is left alone for ENLACE_REPLICA_DOWN_SECONDS; with every replica
+# down, reads go to the primary. Several workers need REDIS_URL for the pinning to reach them all.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+ENLACE_REPLICA_PIN_SECONDS = int(os.environ.get("ENLACE_REPLICA_PIN_SECONDS", "10"))
+ENLACE_REPLICA_DOWN_SECONDS = float(os.environ.get("ENLACE_REPLICA_DOWN_SECONDS", "5"))
+if DATABASE_REPLICA_URLS:
+    if DATABASES["default"]["ENGINE"] != "registry.db.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL (replicas of it).")
+    for number, url in enumerate(DATABASE_REPLICA_URLS, start=1):
+        replica = dj_database_url.parse(url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True)
+        replica["ENGINE"] = "registry.db.postgresql"
+        options = replica.setdefault("OPTIONS", {})
+        options.setdefault("options", DATABASES["default"]["OPTIONS"]["options"])
+        # A replica that is gone must cost a request little before its reads go to the primary.
+        options.setdefault("connect_timeout", int(os.environ.get("ENLACE_REPLICA_CONNECT_TIMEOUT", "2")))
+        # The test suite reads the replicas as the primary's test database (one server).
+        replica["TEST"] = {"MIRROR": "default"}
+        DATABASES[f"replica{number}"] = replica
+    DATABASE_ROUTERS = ["registry.db.router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"
@@ -273,16 +298,29 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Logs: one JSON object a line (python-json-logger) unless ENLACE_LOG_FORMAT=text (the default
+# with debug on). Every line names the request it belongs to (the X-Request-ID of its response),
+# the signed-in user's id and the route (URL pattern); never a username, e-mail or path.
+ENLACE_LOG_FORMAT = os.environ.get("ENLACE_LOG_FORMAT", "text" if DEBUG else "json")
+if ENLACE_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("ENLACE_LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every log line names the request it belongs to (the X-Request-ID of its response).
     "filters": {"request_id": {"()": "registry.middleware.RequestIdLogFilter"}},
     "formatters": {
         "default": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "registry.observability.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(route)s",
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "default"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if ENLACE_LOG_FORMAT == "json" else "default",
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
@@ -298,7 +336,9 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 # The container's health check asks over plain HTTP from inside (docs/deploy.md): no redirect.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+# /metrics too: Prometheus scrapes the service directly on the internal network, never
+# through the TLS proxy (which must not forward it: docs/observability.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -417,3 +457,8 @@ ENLACE_SCHEDULE_BACKUP = os.environ.get("ENLACE_SCHEDULE_BACKUP", "03:00")
 ENLACE_SCHEDULE_REMINDERS = os.environ.get("ENLACE_SCHEDULE_REMINDERS", "06:00")
 ENLACE_BACKUP_DIR = os.environ.get("ENLACE_BACKUP_DIR", str(BASE_DIR / "backups"))
 ENLACE_BACKUP_KEEP = int(os.environ.get("ENLACE_BACKUP_KEEP", "14"))
+
+# Prometheus metrics at /metrics (docs/observability.md): for a scraper sending
+# `Authorization: Bearer <ENLACE_METRICS_TOKEN>`, or a signed-in admin staff member; anyone else
+# gets 404. Unset: admin staff only.
+ENLACE_METRICS_TOKEN = os.environ.get("ENLACE_METRICS_TOKEN", "")

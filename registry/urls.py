@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from registry import mfa, views
+from registry import mfa, observability, views
 from registry.api.audit import AuditExportView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
+    path("metrics", observability.metrics, name="metrics"),
     path("api/v1/audit/export/", AuditExportView.as_view(), name="api-audit-export"),
     path("api/federation/v1/", include("federation.api.urls")),
     path("api/v1/", include("registry.api.urls")),

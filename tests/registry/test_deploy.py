@@ -92,6 +92,7 @@ def container_env(transactional_db, tmp_path):
         # As compose.yaml sets them: the TLS proxy in front says which requests came over HTTPS.
         "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
         "ENLACE_TRUSTED_PROXY_COUNT": "1",
+        "ENLACE_METRICS_TOKEN": secrets.token_urlsafe(32),
     }
 
 
@@ -275,6 +276,23 @@ def test_gunicorn_with_the_config_answers_healthz_serves_static_and_stops_gracef
     while access_line not in web.output() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert access_line in web.output()
+    # The application's own line of that request: JSON, with the same id and the route.
+    app_lines = [json.loads(line) for line in web.output().splitlines() if line.startswith("{")]
+    assert any(line["request_id"] == request_id and line["route"] == "livez" for line in app_lines)
+
+    # Metrics of both workers in one scrape (prometheus_client's multiprocess mode, set up by
+    # the config): every /livez answered so far is counted, whichever worker answered it.
+    for _ in range(9):
+        assert get(port, "/livez", PROXIED)[0] == 200
+    assert get(port, "/metrics", PROXIED)[0] == 404  # no token: not found
+    status, _, body = get(port, "/metrics", {"Authorization": f"Bearer {container_env['ENLACE_METRICS_TOKEN']}"})
+    assert status == 200
+    counted = [
+        float(line.rsplit(" ", 1)[1])
+        for line in body.decode().splitlines()
+        if line.startswith("enlace_http_requests_total{") and 'route="livez"' in line and 'status="200"' in line
+    ]
+    assert sum(counted) == 10
 
     assert web.stop() == 0, web.output()
     assert "Shutting down: Master" in web.output()
