@@ -3,6 +3,7 @@ labels (“nueva alerta de traslape de mandatos, gravedad alta”), the rest of 
 counted with ngettext."""
 
 import re
+
 import pytest
 from django.core import mail
 from django.utils import translation
