@@ -1,7 +1,7 @@
 """Short-lived cache of catalog reads (counterpart rankings), invalidated by every catalog write.
 
 Every key is built under the catalog's current version, a random token kept in the cache
-itself. Saving or deleting an agency, mandate, contact, counterpart link, jurisdiction or
+itself. Saving or deleting an agency, office, mandate, contact, counterpart link, jurisdiction or
 functional area (or changing their many-to-many places, borders or liaison functions)
 replaces the token, so every entry built before the write is never read again and the
 write is visible at once. The token is replaced when the write happens (the writer's own
@@ -45,9 +45,10 @@ def _catalog_written(sender, **kwargs) -> None:
 
 
 def connect_signals() -> None:
-    from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate
+    from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
 
-    for model in (Agency, Mandate, Contact, CounterpartLink, Jurisdiction, FunctionalArea):
+    # Offices too: a public phone or e-mail makes an agency reachable, which ranks counterparts.
+    for model in (Agency, Mandate, Contact, CounterpartLink, Jurisdiction, FunctionalArea, Office):
         post_save.connect(_catalog_written, sender=model, dispatch_uid=f"agencies-cache-save-{model.__name__}")
         post_delete.connect(_catalog_written, sender=model, dispatch_uid=f"agencies-cache-delete-{model.__name__}")
     for through in (Mandate.jurisdictions.through, Jurisdiction.borders.through, Contact.functions.through):

@@ -8,7 +8,7 @@ from django.db.models import Case, ExpressionWrapper, F, IntegerField, Min, Q, Q
 from django.db.models.functions import RowNumber
 
 from agencies.cache import catalog_cache_key
-from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Source
+from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office, Source
 from agencies.search import query_words
 from agencies.source_kinds import kind_of_url
 
@@ -199,7 +199,9 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     (SPEC §2): explicit links, then national mandates, then mandates over a jurisdiction
     bordering one the agency covers, then binational and international bodies (no country)
     whose mandate covers a place the agency covers or one across its border. Within a basis:
-    primary before supporting, federal before other levels, then by name.
+    the reachable first (an active liaison contact for the function, or an office with a
+    public phone or e-mail: reachable_agencies), then primary before supporting, federal
+    before other levels, then by name.
 
     The ranking is computed in SQL (one row per counterpart, ids and codes only) and kept
     in the cache for a minute under the catalog's version, which every catalog write
@@ -217,8 +219,8 @@ def _ancestors(lineage: str) -> set[int]:
 
 
 def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[int, int, int]]:
-    """(agency id, basis code, role code) of every counterpart, in rank order. Five queries
-    (six when a linked agency records no mandate for the function)."""
+    """(agency id, basis code, role code) of every counterpart, in rank order. Seven queries
+    (eight when a linked agency records no mandate for the function)."""
     links = CounterpartLink.objects.filter(function=function).filter(Q(agency_a=agency) | Q(agency_b=agency))
     linked = {b if a == agency.pk else a for a, b in links.values_list("agency_a_id", "agency_b_id")}
 
@@ -270,8 +272,29 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
         if agency.country_id:
             others = others.exclude(country_id=agency.country_id)
         ranked += [(pk, 0, 2, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
-    ranked.sort(key=lambda row: (row[1], row[2], row[3] != Agency.Level.FEDERAL, row[4]))
+    # Within a basis, the counterparts a liaison can reach come first (README, decisions).
+    reachable = reachable_agencies([row[0] for row in ranked], function)
+    ranked.sort(key=lambda row: (row[1], row[0] not in reachable, row[2], row[3] != Agency.Level.FEDERAL, row[4]))
     return [(agency_id, basis, role) for agency_id, basis, role, _level, _name in ranked]
+
+
+def reachable_agencies(agency_ids: list[int], function: FunctionalArea) -> set[int]:
+    """Which of the agencies someone can reach for the function: an active liaison contact for
+    it (not blocked), or an office with a public phone or e-mail. Two queries; the id lists are
+    the contacts' and offices' own, so a ranking of thousands sends no list of thousands."""
+    if not agency_ids:
+        return set()
+    wanted = set(agency_ids)
+    with_contact = (
+        Contact.objects.visible().filter(active=True, functions=function).values_list("agency_id", flat=True).distinct()
+    )
+    with_office = (
+        Office.objects.filter(agency__mandates__function=function)
+        .filter(~Q(phone="") | ~Q(email=""))
+        .values_list("agency_id", flat=True)
+        .distinct()
+    )
+    return wanted & (set(with_contact) | set(with_office))
 
 
 def _places_across_the_border_of(place_ids: set[int]) -> set[int]:

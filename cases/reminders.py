@@ -5,15 +5,16 @@ each item at most once a day per recipient."""
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import ActionItem, ReminderLog
 from registry.models import Role, User
+from registry.site import absolute_url
 
 DUE_WITHIN_DAYS = 3
 
@@ -138,10 +139,9 @@ def render(item: ActionItem, recipient: Recipient, today: datetime.date) -> tupl
         ]
         if item.case_id:
             lines.append(_("Case: %(reference)s") % {"reference": item.case.reference})
-        base = getattr(settings, "ENLACE_BASE_URL", "").rstrip("/")
         lines += [
             "",
-            _("Update it in Enlace: %(url)s") % {"url": f"{base}/actions/{item.pk}/"},
+            _("Update it in Enlace: %(url)s") % {"url": absolute_url(reverse("web:action", args=[item.pk]))},
             "",
             _("You receive this reminder at most once a day per item while it is due soon or overdue."),
         ]

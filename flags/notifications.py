@@ -8,6 +8,7 @@ never waits for the rendering or the mail server, and a rolled-back change sends
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,6 +16,7 @@ from django.utils.translation import ngettext
 from flags.models import LIVE_STATUSES, Flag, FlagAgency
 from flags.reasons import flag_reasons
 from registry.models import Role, User
+from registry.site import absolute_url
 
 # Reasons written out in one digest; the others are counted and wait in the flag queue.
 DIGEST_REASONS = 20
@@ -75,8 +77,8 @@ def _digest(flags: list[Flag], reader) -> tuple[str, str]:
     footer = _("You receive this because you coordinate for an agency the flag is addressed to.")
     shown = flags[:DIGEST_REASONS]
     reasons = flag_reasons(shown, reader)
-    # Full addresses, as the reminders give: a bare path is no link in a mail program.
-    base = getattr(settings, "ENLACE_BASE_URL", "").rstrip("/")
+    # Full addresses (ENLACE_SITE_URL), as the reminders give: a bare path is no link in a mail program.
+    queue = reverse("web:flags")
     if len(flags) == 1:
         (flag,) = flags
         # Kind and severity by their labels, lower-cased inside the sentence; never the slugs.
@@ -84,7 +86,7 @@ def _digest(flags: list[Flag], reader) -> tuple[str, str]:
             "kind": flag.get_kind_display().lower(),
             "severity": flag.get_severity_display().lower(),
         }
-        review = _("Review it in your flag queue: %(path)s") % {"path": f"{base}/flags/?flag={flag.pk}"}
+        review = _("Review it in your flag queue: %(path)s") % {"path": absolute_url(f"{queue}?flag={flag.pk}")}
         return subject, "\n\n".join([reasons[flag.pk], review, footer])
     count = len(flags)
     subject = ngettext("Enlace: %(count)d new flag", "Enlace: %(count)d new flags", count) % {"count": count}
@@ -97,10 +99,10 @@ def _digest(flags: list[Flag], reader) -> tuple[str, str]:
         % {"count": count}
     ]
     for flag in shown:
-        parts.append(f"- {reasons[flag.pk]}\n  {base}/flags/?flag={flag.pk}")
+        parts.append(f"- {reasons[flag.pk]}\n  {absolute_url(f'{queue}?flag={flag.pk}')}")
     if count > len(shown):
         more = count - len(shown)
         parts.append(ngettext("… and %(count)d more flag.", "… and %(count)d more flags.", more) % {"count": more})
-    parts.append(_("Review them in your flag queue: %(path)s") % {"path": f"{base}/flags/"})
+    parts.append(_("Review them in your flag queue: %(path)s") % {"path": absolute_url(queue)})
     parts.append(footer)
     return subject, "\n\n".join(parts)

@@ -296,6 +296,25 @@ class FlagBook:
             )
         return message % values
 
+    # what a flag card links to -------------------------------------------------------
+
+    def links(self, flag: Flag) -> dict:
+        """The cases and agencies a flag's card links to: only cases the reader may open (of a
+        case they cannot see, no link and no reference: SPEC §4), and the agencies its reason
+        names (catalog facts, public), in the order the reason names them."""
+        params = flag.params or {}
+        case_ids = [*params.get("cases", []), *([params["case"]] if params.get("case") else [])]
+        agency_ids = [
+            *params.get("agencies", []),
+            *params.get("leads", []),
+            *params.get("owners", []),
+            *([params["agency"]] if params.get("agency") else []),
+            *(side["agency"] for side in params.get("remote", []) if side.get("agency")),
+        ]
+        cases = [self.cases[pk] for pk in dict.fromkeys(case_ids) if pk in self.cases]
+        agencies = [self.agencies[pk] for pk in dict.fromkeys(agency_ids) if pk in self.agencies]
+        return {"cases": cases, "agencies": agencies}
+
     # what it concerns ----------------------------------------------------------------
 
     def _agency_brief(self, pk) -> dict | None:
@@ -395,6 +414,13 @@ def flag_reasons(flags: Iterable[Flag], user) -> dict[int, str]:
     flags = list(flags)
     book = FlagBook(flags, user)
     return {flag.pk: book.reason(flag) for flag in flags}
+
+
+def flag_cards(flags: Iterable[Flag], user) -> dict[int, dict]:
+    """Per flag, its reason sentence and what its card links to (FlagBook.links), for this reader."""
+    flags = list(flags)
+    book = FlagBook(flags, user)
+    return {flag.pk: {"reason": book.reason(flag), **book.links(flag)} for flag in flags}
 
 
 def flag_reason(flag: Flag, user) -> str:

@@ -9,7 +9,7 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         # Security events: sign-ins, failures, lockouts, role changes (docs/security.md).
-        from registry import audit_admin, security_events  # noqa: F401
+        from registry import audit_admin, checks, security_events  # noqa: F401
 
         audit_admin.register()
         # The role groups exist in every database, also after a test flush (post_migrate runs then).

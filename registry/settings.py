@@ -40,6 +40,31 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
+
+def _site_url() -> str:
+    """The address people open Enlace at, for the links in e-mails (a bare path is no link in
+    a mail program). ENLACE_SITE_URL (ENLACE_BASE_URL, its former name, still counts); unset:
+    http://localhost:8000 with debug on, https:// and the first DJANGO_ALLOWED_HOSTS name with
+    it off; with neither, empty, and `check --deploy` fails (registry/checks.py)."""
+    value = (os.environ.get("ENLACE_SITE_URL") or os.environ.get("ENLACE_BASE_URL", "")).strip().rstrip("/")
+    if value:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ImproperlyConfigured(
+                f"ENLACE_SITE_URL must be the site's address, such as https://enlace.example.gov (got {value!r})."
+            )
+        return value
+    if DEBUG:
+        return "http://localhost:8000"
+    named = [host for host in ALLOWED_HOSTS if host and host != "*" and not host.startswith(".")]
+    return f"https://{named[0]}" if named else ""
+
+
+ENLACE_SITE_URL = _site_url()
+ENLACE_SITE_URL_SET = bool(os.environ.get("ENLACE_SITE_URL") or os.environ.get("ENLACE_BASE_URL"))
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -198,6 +223,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# Numeric dates in ISO 8601, long ones with the month's name, every time with its zone, in
+# both languages (registry/formats/: 12/04 means December in Texas and April in Chihuahua).
+FORMAT_MODULE_PATH = ["registry.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -4,6 +4,8 @@ password hasher. The database still comes from DATABASE_URL (PostgreSQL in CI)."
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-only-secret-key-not-for-any-deployment-0123456789")
+# E-mails link by full address (registry/site.py); the tests read these links.
+os.environ.setdefault("ENLACE_SITE_URL", "https://enlace.example.gov")
 
 from registry.settings import *  # noqa: F403
 

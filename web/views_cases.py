@@ -466,7 +466,7 @@ def _may_act(user, flag) -> bool:
 @_signed_in_with_role
 def flag_list(request):
     from flags.models import FlagStatus
-    from flags.reasons import flag_reasons
+    from flags.reasons import flag_cards
     from flags.selectors import flags_visible_to
     from flags.services import USER_TRANSITIONS, flag_set_status
 
@@ -520,14 +520,14 @@ def flag_list(request):
     ).order_by("severity_rank", "-opened_at", "-id")
     page = Paginator(flags, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    reasons = flag_reasons(page.object_list, user)
+    cards = flag_cards(page.object_list, user)
     rows = []
     for flag in page.object_list:
         choices = [(s, labels[s]) for s in USER_TRANSITIONS.get(flag.status, ())]
         rows.append(
             {
                 "flag": flag,
-                "reason": reasons.get(flag.pk, ""),
+                **cards[flag.pk],
                 "form": errors.get(flag.pk) or forms.FlagStatusForm(choices=choices, prefix=f"flag-{flag.pk}"),
                 "may_act": bool(choices) and _may_act(user, flag),
             }

@@ -105,6 +105,31 @@ def test_links_then_national_primary_then_supporting_then_border(world, tracing)
     ]
 
 
+def test_within_a_basis_the_reachable_come_first_and_the_basis_order_stays(world, tracing):
+    """Issue 16: a liaison needs someone to call. Inside each basis, a counterpart with an
+    active liaison contact for the function, or an office with a public phone or e-mail,
+    ranks before one with neither; the bases keep SPEC's order."""
+    from tests.factories import OfficeFactory
+
+    ContactFactory(agency=world["mx-sedena"], functions=[tracing])  # national, supporting
+    ContactFactory(agency=world["mx-fgr"], active=False, functions=[tracing])  # inactive: no one to call
+    ContactFactory(agency=world["mx-anam-cjs"], functions=[FunctionalAreaFactory(slug="customs-x")])  # other function
+    OfficeFactory(agency=world["mx-son-fge"], phone="", email="desk@example.gob.mx")  # border, by name last
+    OfficeFactory(agency=world["mx-chh-fge"], phone="", email="")  # an office with no channel
+    assert ranked(world["us-atf"], tracing, with_contacts=False) == [
+        ("mx-gn", "link", "supporting"),
+        ("mx-sedena", "national", "supporting"),  # reachable, before the unreachable lead
+        ("mx-fgr", "national", "primary"),
+        ("mx-son-fge", "border", "primary"),  # reachable by its office's e-mail
+        ("mx-anam-cjs", "border", "primary"),
+        ("mx-chh-fge", "border", "primary"),
+    ]
+    # A new office changes the ranking at once (offices invalidate the cached ranking).
+    OfficeFactory(agency=world["mx-chh-fge"], phone="+526145550100", email="")
+    border = [slug for slug, basis, _role in ranked(world["us-atf"], tracing, with_contacts=False) if basis == "border"]
+    assert border == ["mx-chh-fge", "mx-son-fge", "mx-anam-cjs"]
+
+
 def test_without_a_mandate_the_agencys_own_jurisdiction_decides_the_border(world, places, tracing):
     texas_police = AgencyFactory(slug="us-tx-dps", level=Agency.Level.STATE, jurisdiction=places["US-TX"])
     result = ranked(texas_police, tracing, with_contacts=False)

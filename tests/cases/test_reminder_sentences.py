@@ -68,7 +68,7 @@ def test_each_reminder_subject_and_sentence_is_whole_in_both_languages(fgr_item,
     assert lines[0] == "Hola, Ana:"
     assert es_sentence in lines
     assert "Estado: Bloqueado" in lines, "the status by its Spanish label, not “blocked”"
-    assert f"Actualícela en Enlace: /actions/{item.pk}/" in lines
+    assert f"Actualícela en Enlace: https://enlace.example.gov/actions/{item.pk}/" in lines  # a full address
     assert "que vencida" not in body and "vencida hace" not in "\n".join(lines[1:])
 
 

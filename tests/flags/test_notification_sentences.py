@@ -2,6 +2,8 @@
 labels (“nueva alerta de traslape de mandatos, gravedad alta”), the rest of a long digest
 counted with ngettext."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.utils import translation
@@ -35,7 +37,10 @@ def test_the_flag_e_mail_names_kind_and_severity_by_their_labels_in_both_languag
     assert spanish.subject == "Enlace: nueva alerta de traslape de mandatos, gravedad alta"
     assert english.subject == "Enlace: new mandate overlap flag, high severity"
     flag = Flag.objects.get(kind=FlagKind.MANDATE_OVERLAP)
-    assert f"Revísela en su cola de alertas: /flags/?flag={flag.pk}" in spanish.body
+    # Full addresses (ENLACE_SITE_URL): a bare path is no link in a mail program (issue 16).
+    assert f"Revísela en su cola de alertas: https://enlace.example.gov/flags/?flag={flag.pk}" in spanish.body
+    for message in (spanish, english):
+        assert not re.search(r"(?<![\w:/.])/[a-z]", message.body), message.body
     assert "acuerden cuál de las dos encabeza" in spanish.body
     for slug in ("mandate-overlap", "high", "open"):
         assert slug not in spanish.body and slug not in spanish.subject
@@ -49,6 +54,8 @@ def test_a_long_digest_counts_the_rest_with_ngettext(overlap_for_spanish_coordin
     with translation.override("es"):
         _subject, body = _digest([flag] * 21, reader)  # the 21st is counted, not written out
         assert "… y 1 alerta más." in body
+        assert f"  https://enlace.example.gov/flags/?flag={flag.pk}\n" in body
+        assert body.count("https://enlace.example.gov/flags/") == 21  # 20 flags written out, and the queue
         _subject, body = _digest([flag] * 23, reader)
         assert "… y 3 alertas más." in body
     with translation.override("en"):

@@ -3,6 +3,7 @@
 import datetime
 import zoneinfo
 
+import phonenumbers
 from django import template
 from django.utils import timezone
 
@@ -40,3 +41,34 @@ def as_date(value) -> datetime.date | None:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+def _phone_number(value) -> phonenumbers.PhoneNumber | None:
+    """A stored phone (a PhoneNumber, or E.164 text) parsed, or None when it is not a number."""
+    if not value:
+        return None
+    if isinstance(value, phonenumbers.PhoneNumber):
+        return value
+    try:
+        return phonenumbers.parse(str(value), None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+@register.filter
+def phone(value) -> str:
+    """A phone number as people write it, country code first: `+52 55 5555 0132`,
+    `+1 915-555-0101` (the stored E.164 `+525555550132` is hard to read out and to check)."""
+    number = _phone_number(value)
+    if number is None:
+        return str(value or "")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@register.filter
+def tel(value) -> str:
+    """The `tel:` URI (RFC 3966) a phone taps to call: `tel:+52-55-5555-0132`."""
+    number = _phone_number(value)
+    if number is None:
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)

@@ -1,4 +1,4 @@
-/* Enlace's only script: live search (the catalog, agency fields), the language switch, printing. Pages work without it. */
+/* Enlace's only script: live search (the catalog, agency fields), the coverage matrix's arrow keys, printing. Pages work without it. */
 (function () {
   "use strict";
 
@@ -113,16 +113,56 @@
     });
   }
 
-  function autoSubmit(select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-    var button = select.form.querySelector("[data-hide-with-js]");
-    if (button) { button.classList.add("visually-hidden"); }
+  // A table marked data-roving (the coverage matrix) is one Tab stop: its links leave the Tab
+  // order but the one last focused, and the arrow keys move to the next cell with a link in
+  // their direction (Home and End: the row's first and last). Without the script every link
+  // is in the Tab order, as any page's.
+  function rovingTable(table) {
+    var links = Array.prototype.slice.call(table.querySelectorAll("a"));
+    if (!links.length) { return; }
+    var current = links[0];
+    links.forEach(function (link) { link.tabIndex = link === current ? 0 : -1; });
+    var rows = Array.prototype.slice.call(table.rows);
+
+    function linkAt(row, column) {
+      var cell = rows[row] && rows[row].cells[column];
+      return cell ? cell.querySelector("a") : null;
+    }
+
+    table.addEventListener("focusin", function (event) {
+      var link = event.target.closest("a");
+      if (!link || link === current) { return; }
+      current.tabIndex = -1;
+      current = link;
+      current.tabIndex = 0;
+    });
+    table.addEventListener("keydown", function (event) {
+      var cell = event.target.closest("td, th");
+      if (!cell || event.altKey || event.ctrlKey || event.metaKey) { return; }
+      var row = rows.indexOf(cell.parentElement);
+      var column = cell.cellIndex;
+      var width = cell.parentElement.cells.length;
+      var target = null;
+      var step = { ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0] }[event.key];
+      if (step) {
+        for (var r = row + step[0], c = column + step[1]; r >= 0 && r < rows.length && c >= 0 && c < width && !target; r += step[0], c += step[1]) {
+          target = linkAt(r, c);
+        }
+      } else if (event.key === "Home" || event.key === "End") {
+        var inRow = cell.parentElement.querySelectorAll("a");
+        target = inRow[event.key === "Home" ? 0 : inRow.length - 1] || null;
+      } else {
+        return;
+      }
+      event.preventDefault();
+      if (target) { target.focus(); }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-live-search]"), liveSearch);
-    Array.prototype.forEach.call(document.querySelectorAll("select[data-auto-submit]"), autoSubmit);
     Array.prototype.forEach.call(document.querySelectorAll("input[data-agency-search]"), agencySuggestions);
+    Array.prototype.forEach.call(document.querySelectorAll("table[data-roving]"), rovingTable);
     Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
       button.addEventListener("click", function () { window.print(); });
     });
