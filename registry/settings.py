@@ -41,12 +41,12 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
 
-def _site_url() -> str:
+def site_url(environ, *, debug: bool, allowed_hosts: list[str]) -> str:
     """The address people open Enlace at, for the links in e-mails (a bare path is no link in
     a mail program). ENLACE_SITE_URL (ENLACE_BASE_URL, its former name, still counts); unset:
     http://localhost:8000 with debug on, https:// and the first DJANGO_ALLOWED_HOSTS name with
     it off; with neither, empty, and `check --deploy` fails (registry/checks.py)."""
-    value = (os.environ.get("ENLACE_SITE_URL") or os.environ.get("ENLACE_BASE_URL", "")).strip().rstrip("/")
+    value = (environ.get("ENLACE_SITE_URL") or environ.get("ENLACE_BASE_URL", "")).strip().rstrip("/")
     if value:
         from urllib.parse import urlsplit
 
@@ -56,13 +56,13 @@ def _site_url() -> str:
                 f"ENLACE_SITE_URL must be the site's address, such as https://enlace.example.gov (got {value!r})."
             )
         return value
-    if DEBUG:
+    if debug:
         return "http://localhost:8000"
-    named = [host for host in ALLOWED_HOSTS if host and host != "*" and not host.startswith(".")]
+    named = [host for host in allowed_hosts if host and host != "*" and not host.startswith(".")]
     return f"https://{named[0]}" if named else ""
 
 
-ENLACE_SITE_URL = _site_url()
+ENLACE_SITE_URL = site_url(os.environ, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 ENLACE_SITE_URL_SET = bool(os.environ.get("ENLACE_SITE_URL") or os.environ.get("ENLACE_BASE_URL"))
 
 INSTALLED_APPS = [

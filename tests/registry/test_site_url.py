@@ -2,32 +2,36 @@
 the first allowed host; with neither, `check --deploy` fails; a value that is no address stops
 the start."""
 
-import subprocess
-import sys
-from pathlib import Path
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = "import django; django.setup(); from django.conf import settings; print(settings.ENLACE_SITE_URL)"
-
-
-def run(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "registry.settings", "DJANGO_SECRET_KEY": "x" * 60}
-    return subprocess.run(  # noqa: S603 (our own interpreter, our own script)
-        [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False, timeout=120
-    )
+from registry.checks import site_url_is_known
+from registry.settings import site_url
 
 
 def test_the_site_url_is_set_or_falls_back_to_the_first_allowed_host():
-    set_ = run("-c", SCRIPT, DJANGO_DEBUG="0", ENLACE_SITE_URL="https://enlace.example.gov/", DJANGO_ALLOWED_HOSTS="x")
-    assert set_.stdout.strip().splitlines()[-1] == "https://enlace.example.gov", set_.stderr
-    fallback = run("-c", SCRIPT, DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS=".example.gov,enlace.example.mx")
-    assert fallback.stdout.strip().splitlines()[-1] == "https://enlace.example.mx", fallback.stderr
-    debug = run("-c", SCRIPT, DJANGO_DEBUG="1")
-    assert debug.stdout.strip().splitlines()[-1] == "http://localhost:8000", debug.stderr
+    given = {"ENLACE_SITE_URL": "https://enlace.example.gov/"}
+    assert site_url(given, debug=False, allowed_hosts=["x"]) == "https://enlace.example.gov"
+    assert site_url({"ENLACE_BASE_URL": "https://old.example.gov"}, debug=False, allowed_hosts=[]) == (
+        "https://old.example.gov"
+    )
+    fallback = site_url({}, debug=False, allowed_hosts=[".example.gov", "*", "enlace.example.mx"])
+    assert fallback == "https://enlace.example.mx"
+    assert site_url({}, debug=True, allowed_hosts=[]) == "http://localhost:8000"
+    assert site_url({}, debug=False, allowed_hosts=[".example.gov"]) == ""
 
 
-def test_a_site_url_that_is_no_address_stops_the_start_and_none_at_all_fails_the_deploy_check():
-    bad = run("-c", SCRIPT, DJANGO_DEBUG="0", ENLACE_SITE_URL="enlace.example.gov")
-    assert bad.returncode != 0 and "ENLACE_SITE_URL must be the site's address" in bad.stderr
-    check = run("manage.py", "check", "--deploy", DJANGO_DEBUG="0", DATABASE_URL="")
-    assert check.returncode != 0 and "enlace.E001" in check.stdout + check.stderr
+@pytest.mark.parametrize("value", ["enlace.example.gov", "ftp://enlace.example.gov", "https://x.gov/?a=1"])
+def test_a_site_url_that_is_no_address_stops_the_start(value):
+    with pytest.raises(ImproperlyConfigured, match="ENLACE_SITE_URL must be the site's address"):
+        site_url({"ENLACE_SITE_URL": value}, debug=False, allowed_hosts=["x"])
+
+
+def test_no_site_url_at_all_fails_the_deploy_check(settings):
+    settings.ENLACE_SITE_URL = ""
+    with pytest.raises(SystemCheckError, match=r"enlace\.E001"):
+        call_command("check", "--deploy", "--tag", "security")
+    settings.ENLACE_SITE_URL = "https://enlace.example.gov"
+    assert site_url_is_known(None) == []
