@@ -30,9 +30,35 @@ from django.db.models import Case as SqlCase
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseReadLog, CaseSubject, Theme
+from registry.api.ordering import choice_rank
 from registry.models import Role, role_of
+
+# Priority from low to urgent: "-priority" puts the most urgent first.
+PRIORITY_RANK = choice_rank(
+    "priority",
+    [ActionItem.Priority.LOW, ActionItem.Priority.NORMAL, ActionItem.Priority.HIGH, ActionItem.Priority.URGENT],
+)
+
+# What lists of cases and of action items may be sorted by (the API's ?ordering= and the pages').
+CASE_ORDERING = {
+    "reference": "reference",
+    "title": "title",
+    "status": "status",
+    "opened_on": "opened_on",
+    "updated_at": "updated_at",
+    "lead_agency": "lead_agency__slug",
+}
+ACTION_ITEM_ORDERING = {
+    "due_date": "due_date",
+    "title": "title",
+    "status": "status",
+    "priority": PRIORITY_RANK,
+    "updated_at": "updated_at",
+    "owner": "owner__slug",
+}
 
 
 def case_visibility(user, prefix: str = "") -> Q | None:
@@ -489,3 +515,72 @@ def action_item_for_page(user, pk: int, *, lock: bool = False) -> ActionItem:
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     return get_object_or_404(queryset, pk=pk)
+
+
+# ---------------------------------------------------------------- exports (web/views: ?export=csv|xlsx)
+
+
+def _label(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def case_export(cases: QuerySet) -> tuple[list[str], Iterable[list]]:
+    """The cases (already narrowed to what the user may see) as a table, one row a case; the
+    headers in the user's language. Two queries whatever the number of cases."""
+    headers = [
+        _label(Case, "reference"),
+        _label(Case, "title"),
+        _label(Case, "status"),
+        _label(Case, "sensitivity"),
+        _label(Case, "lead_agency"),
+        _label(Case, "opened_on"),
+        _label(Case, "closed_on"),
+        _("Open items"),
+        _("Participants"),
+    ]
+    rows = (
+        [
+            case.reference,
+            case.title,
+            case.get_status_display(),
+            case.get_sensitivity_display(),
+            case.lead_agency.slug if case.lead_agency_id else "",
+            case.opened_on,
+            case.closed_on,
+            case.open_items,
+            case.participant_count,
+        ]
+        for case in case_list_rows(cases)
+    )
+    return headers, rows
+
+
+def action_item_export(items: QuerySet) -> tuple[list[str], Iterable[list]]:
+    """The action items (already narrowed to what the user may see) as a table; the case by
+    its reference, agencies and functions by slug."""
+    headers = [
+        "id",
+        _label(ActionItem, "title"),
+        _label(ActionItem, "case"),
+        _label(ActionItem, "owner"),
+        _label(ActionItem, "function"),
+        _label(ActionItem, "status"),
+        _label(ActionItem, "priority"),
+        _label(ActionItem, "due_date"),
+        _("Overdue"),
+    ]
+    rows = (
+        [
+            item.pk,
+            item.title,
+            item.case.reference if item.case_id else "",
+            item.owner.slug if item.owner_id else "",
+            item.function.slug if item.function_id else "",
+            item.get_status_display(),
+            item.get_priority_display(),
+            item.due_date,
+            item.overdue,
+        ]
+        for item in items.select_related("case", "owner", "function")
+    )
+    return headers, rows

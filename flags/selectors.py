@@ -1,9 +1,12 @@
 """Reads of the flags app: who sees which flags, the review queue, an agency's flags."""
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from flags.models import Flag, FlagSeverity, FlagStatus
+from flags.reasons import flag_reasons
+from registry.api.ordering import choice_rank
 from registry.models import Role, role_of
 
 
@@ -25,8 +28,6 @@ AGENCY_PAGE_FLAGS = 20
 def flags_about_agency(user, agency) -> list[Flag]:
     """The live flags that concern the agency, as far as the user may see them (none for the
     public), newest first, each with its reason in the user's words (`reason_text`)."""
-    from flags.reasons import flag_reasons
-
     if role_of(user) == Role.PUBLIC:
         return []
     flags = list(
@@ -48,6 +49,16 @@ def severity_rank() -> Case:
     )
 
 
+# What a list of flags may be sorted by (the API's ?ordering= and the queue page's).
+# Severity from low to high: "-severity" puts the most severe first.
+FLAG_ORDERING = {
+    "opened_at": "opened_at",
+    "severity": choice_rank("severity", [FlagSeverity.LOW, FlagSeverity.MEDIUM, FlagSeverity.HIGH]),
+    "kind": "kind",
+    "status": "status",
+}
+
+
 def flag_queue(user, *, show: str = "live") -> QuerySet:
     """The review queue of the user: the flags they may see, `show` "live" (the default), a
     status, or anything else for every flag; with their addressees, most severe then newest
@@ -64,3 +75,33 @@ def flag_queue(user, *, show: str = "live") -> QuerySet:
     elif show in FlagStatus.values:
         flags = flags.filter(status=show)
     return flags.annotate(severity_rank=severity_rank()).order_by("severity_rank", "-opened_at", "-id")
+
+
+def flag_export(flags: QuerySet, user) -> tuple[list[str], list[list]]:
+    """The flags (already narrowed to what the user may see) as a table, with their reason in
+    the user's words and the agencies they are addressed to (by slug)."""
+    flags = list(flags)
+    reasons = flag_reasons(flags, user)
+    field = Flag._meta.get_field
+    headers = [
+        "id",
+        str(field("kind").verbose_name),
+        str(field("severity").verbose_name),
+        str(field("status").verbose_name),
+        str(field("opened_at").verbose_name),
+        _("Addressed to"),
+        _("Reason"),
+    ]
+    rows = [
+        [
+            flag.pk,
+            flag.get_kind_display(),
+            flag.get_severity_display(),
+            flag.get_status_display(),
+            flag.opened_at,
+            "; ".join(sorted(agency.slug for agency in flag.agencies.all())),
+            reasons.get(flag.pk, ""),
+        ]
+        for flag in flags
+    ]
+    return headers, rows

@@ -29,6 +29,7 @@ class JurisdictionViewSet(RegistryViewSet):
     brief_serializer_class = serializers.JurisdictionBriefSerializer
     filterset_class = filtersets.JurisdictionFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"code": "code", "name": "name", "kind": "kind"}
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
 
@@ -39,6 +40,7 @@ class FunctionalAreaViewSet(RegistryViewSet):
     brief_serializer_class = serializers.FunctionalAreaBriefSerializer
     filterset_class = filtersets.FunctionalAreaFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"slug": "slug", "name": "name"}
     lookup_field = "slug"
 
 
@@ -77,6 +79,14 @@ class AgencyViewSet(RegistryViewSet):
     brief_serializer_class = serializers.AgencyBriefSerializer
     filterset_class = filtersets.AgencyFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {
+        "slug": "slug",
+        "name": "name",
+        "acronym": "acronym",
+        "level": "level",
+        "kind": "kind",
+        "country": "country__code",
+    }
     pagination_class = PageWithItsCount
     lookup_field = "slug"
 
@@ -162,6 +172,7 @@ class AgencyNameViewSet(RegistryViewSet):
     brief_serializer_class = serializers.AgencyNameBriefSerializer
     filterset_class = filtersets.AgencyNameFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"name": "name", "agency": "agency__slug", "kind": "kind", "language": "language"}
 
 
 class MandateViewSet(RegistryViewSet):
@@ -170,6 +181,13 @@ class MandateViewSet(RegistryViewSet):
     brief_serializer_class = serializers.MandateBriefSerializer
     filterset_class = filtersets.MandateFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {
+        "id": "id",
+        "agency": "agency__slug",
+        "function": "function__slug",
+        "role": "role",
+        "valid_from": "valid_from",
+    }
 
 
 class OfficeViewSet(RegistryViewSet):
@@ -178,6 +196,7 @@ class OfficeViewSet(RegistryViewSet):
     brief_serializer_class = serializers.OfficeBriefSerializer
     filterset_class = filtersets.OfficeFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"name": "name", "agency": "agency__slug", "city": "city", "jurisdiction": "jurisdiction__code"}
 
 
 class ContactViewSet(RegistryViewSet):
@@ -187,6 +206,7 @@ class ContactViewSet(RegistryViewSet):
     brief_serializer_class = serializers.ContactBriefSerializer
     filterset_class = filtersets.ContactFilterSet
     permission_classes = [SignedInReadAdminWrite]
+    ordering_fields = {"name": "name", "agency": "agency__slug", "updated_at": "updated_at"}
 
 
 class CounterpartLinkViewSet(RegistryViewSet):
@@ -195,3 +215,10 @@ class CounterpartLinkViewSet(RegistryViewSet):
     brief_serializer_class = serializers.CounterpartLinkBriefSerializer
     filterset_class = filtersets.CounterpartLinkFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {
+        "id": "id",
+        "agency_a": "agency_a__slug",
+        "agency_b": "agency_b__slug",
+        "function": "function__slug",
+        "signed_on": "signed_on",
+    }

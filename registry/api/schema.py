@@ -68,6 +68,23 @@ class RegistryAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, and a read with ?brief=true answers the brief form: the
     200 answer of a list or a retrieve of a viewset with a brief serializer is either form."""
 
+    def get_summary(self):
+        described = self._described()
+        return described[0] if described else super().get_summary()
+
+    def get_description(self):
+        described = self._described()
+        return described[1] if described else super().get_description()
+
+    def _described(self) -> tuple[str, str] | None:
+        """The summary and description written for client developers (registry/api/operations.py)."""
+        from registry.api.operations import summary_and_description
+
+        action = getattr(self.view, "action", None)
+        if action == "partial_update" or (action is None and self.method == "PATCH"):
+            action = "partial_update"
+        return summary_and_description(self.get_operation_id(), self.path, action)
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if getattr(self.view, "brief_serializer_class", None) and getattr(self.view, "action", None) in {

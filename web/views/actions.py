@@ -13,11 +13,19 @@ from django.utils.translation import gettext as _
 from cases import calendar, selectors
 from cases import services as case_services
 from cases.filtersets import ActionItemFilterSet
-from cases.models import ActionItem
+from cases.models import ActionItem, Case
 from registry import history
+from registry.api.ordering import ordered
 from registry.filtering import filtered
 from web import forms
-from web.views.common import PAGE_SIZE, back_to, signed_in_with_role
+from web.views.common import (
+    PAGE_SIZE,
+    back_to,
+    export_format,
+    ordering_choices,
+    signed_in_with_role,
+    tabular_download,
+)
 
 
 def stale_item_message() -> str:
@@ -32,9 +40,16 @@ def action_list(request):
     user = request.user
     scope = request.GET.get("scope", "mine" if user.agency_id else "all")
     status = request.GET.get("status", "live")
+    ordering = request.GET.get("ordering", "")
     items = selectors.action_list_for(user, mine=scope == "mine", status=status)
     if status != "live":
         items = filtered(ActionItemFilterSet, {"status": status}, items)  # the API's status filter
+    items = ordered(items, ordering, selectors.ACTION_ITEM_ORDERING, strict=False)
+    fmt = export_format(request)
+    if fmt:
+        restricted = items.filter(case__sensitivity=Case.Sensitivity.RESTRICTED).values_list("case_id", flat=True)
+        selectors.record_case_reads(case_ids=list(restricted), user=user, via="web")
+        return tabular_download("action-items", fmt, *selectors.action_item_export(items))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = dict(ActionItem.Status.choices)
     rows = [
@@ -50,6 +65,8 @@ def action_list(request):
         "rows": rows,
         "scope": scope,
         "status": status,
+        "ordering": ordering,
+        "orderings": ordering_choices(selectors.ACTION_ITEM_ORDERING, ActionItem),
         "statuses": ActionItem.Status.choices,
         "calendar_url": request.build_absolute_uri(calendar.feed_path(user.calendar_token)),
         "section": "actions",

@@ -17,9 +17,10 @@ from cases import services as case_services
 from cases.filtersets import CaseFilterSet
 from cases.models import Case, CaseParticipant
 from registry import history
+from registry.api.ordering import ordered
 from registry.filtering import filtered
 from web import forms
-from web.views.common import PAGE_SIZE, signed_in_with_role
+from web.views.common import PAGE_SIZE, export_format, signed_in_with_role, tabular_download
 
 
 def stale_case_message() -> str:
@@ -35,8 +36,16 @@ def case_list(request):
     # user may see; a filter given a value it does not know is left out.
     status = request.GET.get("status", "")
     query = request.GET.get("q", "").strip()
+    ordering = request.GET.get("ordering", "")
     cases = filtered(CaseFilterSet, {"status": status, "q": query}, selectors.cases_visible_to(request.user))
-    cases = selectors.case_list_rows(cases).order_by("-opened_on", "-id")
+    cases = ordered(cases.order_by("-opened_on", "-id"), ordering, selectors.CASE_ORDERING, strict=False)
+    fmt = export_format(request)
+    if fmt:
+        # What the user may see, filtered and sorted as on the page, every page of it.
+        restricted = cases.filter(sensitivity=Case.Sensitivity.RESTRICTED).values_list("pk", flat=True)
+        selectors.record_case_reads(case_ids=list(restricted), user=request.user, via="web")
+        return tabular_download("cases", fmt, *selectors.case_export(cases))
+    cases = selectors.case_list_rows(cases)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     selectors.record_case_reads(
@@ -48,6 +57,7 @@ def case_list(request):
         "page": page,
         "status": status,
         "query": query,
+        "ordering": ordering,
         "statuses": Case.Status.choices,
         "may_open": case_services.can_open_case(request.user),
         "section": "cases",

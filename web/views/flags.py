@@ -11,13 +11,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from flags.filtersets import FlagFilterSet
-from flags.models import FlagKind, FlagStatus
+from flags.models import Flag, FlagKind, FlagStatus
 from flags.reasons import flag_reasons
-from flags.selectors import flag_queue, flags_visible_to
+from flags.selectors import FLAG_ORDERING, flag_export, flag_queue, flags_visible_to
 from flags.services import USER_TRANSITIONS, can_review_flags, flag_set_status, user_can_act_on
+from registry.api.ordering import ordered
 from registry.filtering import filtered
 from web import forms
-from web.views.common import PAGE_SIZE, back_to, signed_in_with_role
+from web.views.common import (
+    PAGE_SIZE,
+    back_to,
+    export_format,
+    ordering_choices,
+    signed_in_with_role,
+    tabular_download,
+)
 
 
 def _status_choices(flag) -> list[tuple[str, str]]:
@@ -52,7 +60,12 @@ def flag_list(request):
 
     show = request.GET.get("status", "live")
     kind = request.GET.get("kind", "")
+    ordering = request.GET.get("ordering", "")
     flags = filtered(FlagFilterSet, {"kind": kind}, flag_queue(user, show=show))  # the API's kind filter
+    flags = ordered(flags, ordering, FLAG_ORDERING, strict=False)
+    fmt = export_format(request)
+    if fmt:
+        return tabular_download("flags", fmt, *flag_export(flags, user))
     page = Paginator(flags, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     reasons = flag_reasons(page.object_list, user)
@@ -72,6 +85,8 @@ def flag_list(request):
         "rows": rows,
         "show": show,
         "kind": kind,
+        "ordering": ordering,
+        "orderings": ordering_choices(FLAG_ORDERING, Flag),
         "kinds": FlagKind.choices,
         "statuses": FlagStatus.choices,
         "section": "flags",
