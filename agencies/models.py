@@ -1,4 +1,4 @@
-"""The catalog of SPEC §2: who does what, where, on what basis, and whom to call."""
+"""The catalog of docs/SPEC.md §2: who does what, where, on what basis, and whom to call."""
 
 import datetime
 import zoneinfo

@@ -1,4 +1,4 @@
-"""Reads with rules: search, coverage by containment, and counterparts (SPEC §2); and what the
+"""Reads with rules: search, coverage by containment, and counterparts (docs/SPEC.md §2); and what the
 catalog pages show (the coverage matrix, the agency and jurisdiction pages), each in a fixed
 number of queries whatever the size of the catalog."""
 
@@ -230,7 +230,7 @@ def first_counterparts(rankings: list[RankedCounterparts], count: int) -> list[l
 
 def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts: bool) -> RankedCounterparts:
     """The agencies of other countries that hold an active mandate for the function, ranked
-    (SPEC §2): explicit links, then national mandates, then mandates over a jurisdiction
+    (docs/SPEC.md §2): explicit links, then national mandates, then mandates over a jurisdiction
     bordering one the agency covers, then binational and international bodies (no country)
     whose mandate covers a place the agency covers or one across its border. Within a basis:
     primary before supporting, federal before other levels, then by name.

@@ -1,4 +1,4 @@
-"""Reads with rules over cases and action items: who may see what (SPEC §1, §3), the read
+"""Reads with rules over cases and action items: who may see what (docs/SPEC.md §1, §3), the read
 log of restricted cases, and the metrics.
 
 Visibility is one SQL condition per model, so a list, a count and an aggregate all see the

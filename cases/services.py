@@ -1,4 +1,4 @@
-"""Writes with rules over cases and action items (SPEC §1, §3).
+"""Writes with rules over cases and action items (docs/SPEC.md §1, §3).
 
 Every function is keyword-only, checks the user's right first (PermissionDenied), validates
 with the model's full_clean() (ValidationError naming the field), writes inside one

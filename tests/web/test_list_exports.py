@@ -33,7 +33,10 @@ def test_a_user_outside_a_restricted_case_never_gets_it_in_an_export(case, item,
     outsider = signed_in(UserFactory(role="coordinator", agency=catalog.sedena))
     cases = csv_rows(outsider.get("/cases/?export=csv"))
     references = [row[0] for row in cases[1:]]
-    assert references == [public_case.reference] and case.reference not in outsider.get("/cases/?export=csv").content.decode()
+    assert (
+        references == [public_case.reference]
+        and case.reference not in outsider.get("/cases/?export=csv").content.decode()
+    )
     items = csv_rows(outsider.get("/actions/?scope=all&status=all&export=csv"))
     assert items[1:] == [] and "Trace the rifles" not in str(items)
     sheet = load_workbook(io.BytesIO(outsider.get("/cases/?export=xlsx").content)).active
