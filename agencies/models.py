@@ -288,6 +288,11 @@ class AgencyName(TrackedModel):
             models.UniqueConstraint(fields=["agency", "name", "language", "kind"], name="agencyname_unique"),
             models.CheckConstraint(condition=~Q(name=""), name="agencyname_not_empty"),
         ]
+        # The kind and language filters of the API, which lists may also be sorted by.
+        indexes = [
+            models.Index(fields=["kind"], name="agencyname_kind"),
+            models.Index(fields=["language"], name="agencyname_language"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -20,7 +20,6 @@ from agencies.models import Agency, AgencyName, Contact, CounterpartLink, Functi
 from registry.api.pagination import RegistryPagination
 from registry.api.permissions import PublicReadAdminWrite, SignedInReadAdminWrite
 from registry.api.viewsets import RegistryViewSet
-from registry.models import Role, role_of
 
 
 class JurisdictionViewSet(RegistryViewSet):
@@ -137,7 +136,7 @@ class AgencyViewSet(RegistryViewSet):
         display names), and whether the reader may see contacts. A page served from the
         cache reads neither the agency nor the function."""
         function_slug = request.query_params.get("function", "")
-        with_contacts = role_of(request.user) != Role.PUBLIC
+        with_contacts = selectors.may_see_contacts(request.user)
         as_json = request.accepted_renderer.format == "json"
         asked = hashlib.sha256(f"{request.get_host()}\n{request.get_full_path()}".encode()).hexdigest()[:40]
         key = catalog_cache_key("counterparts-page", asked, int(with_contacts), get_language())

@@ -27,6 +27,8 @@ ERROR_RESPONSES = {
     "503": "The database is unavailable for a moment: retry after Retry-After seconds",
 }
 
+NOT_MODIFIED = "Not Modified: the ETag in If-None-Match is current; no body"
+
 IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "name": "Idempotency-Key",
@@ -51,6 +53,8 @@ def document_errors_and_idempotency(result, generator, request, public):
                     code,
                     {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}},
                 )
+            if any(p.get("name") == "If-None-Match" for p in operation.get("parameters", [])):
+                responses.setdefault("304", {"description": NOT_MODIFIED})
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters):
