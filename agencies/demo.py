@@ -1,4 +1,4 @@
-"""The demo accounts of API.md and fictional, clearly marked demo contacts (SPEC §5).
+"""The demo accounts of docs/API.md and fictional, clearly marked demo contacts (docs/SPEC.md §5).
 
 Every contact made here is `is_demo=True`, is named "DEMO – …", has an e-mail address at
 example.gov / example.gob.mx (domains that receive no mail) and a phone number from a
@@ -17,7 +17,7 @@ from agencies.models import Agency, Contact, FunctionalArea, Mandate
 from agencies.search import fold
 from registry.models import Role, User
 
-DEMO_PASSWORD = "enlace-demo-2026"  # noqa: S105 - published in API.md for the demo accounts
+DEMO_PASSWORD = "enlace-demo-2026"  # noqa: S105 - published in docs/API.md for the demo accounts
 
 ACCOUNTS = [
     # username, role, agency slug, language
@@ -67,7 +67,7 @@ MX_PEOPLE = [
     ("Sofía", "Inventada"),
     ("Diego", "Ensayo"),
 ]
-STALE_DAYS = 400  # beyond the 365 days after which a contact counts as stale (SPEC §4)
+STALE_DAYS = 400  # beyond the 365 days after which a contact counts as stale (docs/SPEC.md §4)
 
 
 class DemoContacts:

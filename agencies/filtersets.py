@@ -1,4 +1,4 @@
-"""Filters of the catalog API (API.md). Every filter is backed by an index."""
+"""Filters of the catalog API (docs/API.md). Every filter is backed by an index."""
 
 import django_filters
 from django.db.models import Q

@@ -1,4 +1,4 @@
-"""The catalog of SPEC §2: who does what, where, on what basis, and whom to call."""
+"""The catalog of docs/SPEC.md §2: who does what, where, on what basis, and whom to call."""
 
 import datetime
 import zoneinfo
@@ -287,6 +287,11 @@ class AgencyName(TrackedModel):
         constraints = [
             models.UniqueConstraint(fields=["agency", "name", "language", "kind"], name="agencyname_unique"),
             models.CheckConstraint(condition=~Q(name=""), name="agencyname_not_empty"),
+        ]
+        # The kind and language filters of the API, which lists may also be sorted by.
+        indexes = [
+            models.Index(fields=["kind"], name="agencyname_kind"),
+            models.Index(fields=["language"], name="agencyname_language"),
         ]
 
     def __str__(self) -> str:

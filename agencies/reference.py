@@ -1,4 +1,4 @@
-"""The curated reference dataset (SPEC §5): read `agencies/data/*.csv`, validate every row,
+"""The curated reference dataset (docs/SPEC.md §5): read `agencies/data/*.csv`, validate every row,
 then upsert by natural keys in one transaction.
 
 Idempotent: a record whose file values already match is not saved again, so a second run

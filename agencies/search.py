@@ -1,4 +1,4 @@
-"""Folding and matching for the one search box (SPEC §2 Search).
+"""Folding and matching for the one search box (docs/SPEC.md §2 Search).
 
 Text is folded once when it is written (lower case, accents removed) and the query is
 folded the same way, so matching is the same on SQLite and PostgreSQL; PostgreSQL adds a

@@ -1,6 +1,6 @@
 """Records staff's admin for cases and action items, with their change history. Opening a
 restricted case here is a read like any other, and is logged. Admin staff read everything
-here (SPEC §1); cases are written through the API and web pages, whose rules (lead and
+here (docs/SPEC.md §1); cases are written through the API and web pages, whose rules (lead and
 participants' coordinators) the admin would bypass, so only a superuser writes here."""
 
 from django.contrib import admin

@@ -1,4 +1,4 @@
-"""Fictional demo cases, subjects, action items and updates (SPEC §5): every title says
+"""Fictional demo cases, subjects, action items and updates (docs/SPEC.md §5): every title says
 DEMO and every row is marked `is_demo`. Loaded by `seed_demo` in development only.
 
 Idempotent: a demo case or item already there (same title) is left as it is. The set gives

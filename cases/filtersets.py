@@ -1,4 +1,4 @@
-"""Filters of the cases API (API.md)."""
+"""Filters of the cases API (docs/API.md)."""
 
 import django_filters
 from django import forms

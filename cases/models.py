@@ -1,4 +1,4 @@
-"""Cases and action items of SPEC §3: who is doing what, by when, and on what shared case."""
+"""Cases and action items of docs/SPEC.md §3: who is doing what, by when, and on what shared case."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""One normalizer per kind of case subject (SPEC §3): the key two cases share when they
+"""One normalizer per kind of case subject (docs/SPEC.md §3): the key two cases share when they
 touch the same gun, dealer, phone, vehicle, person, organization or place.
 
 Each function takes what a person typed, in any common format, and returns the same key for

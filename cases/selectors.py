@@ -1,4 +1,4 @@
-"""Reads with rules over cases and action items: who may see what (SPEC §1, §3), the read
+"""Reads with rules over cases and action items: who may see what (docs/SPEC.md §1, §3), the read
 log of restricted cases, and the metrics.
 
 Visibility is one SQL condition per model, so a list, a count and an aggregate all see the
@@ -12,12 +12,53 @@ from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet, Value
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import Case as SqlCase
+from django.db.models.functions import Coalesce, TruncMonth
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseReadLog, CaseSubject, Theme
+from registry.api.ordering import choice_rank
 from registry.models import Role, role_of
+
+# Priority from low to urgent: "-priority" puts the most urgent first.
+PRIORITY_RANK = choice_rank(
+    "priority",
+    [ActionItem.Priority.LOW, ActionItem.Priority.NORMAL, ActionItem.Priority.HIGH, ActionItem.Priority.URGENT],
+)
+
+# What lists of cases and of action items may be sorted by (the API's ?ordering= and the pages').
+CASE_ORDERING = {
+    "reference": "reference",
+    "title": "title",
+    "status": "status",
+    "opened_on": "opened_on",
+    "updated_at": "updated_at",
+    "lead_agency": "lead_agency__slug",
+}
+ACTION_ITEM_ORDERING = {
+    "due_date": "due_date",
+    "title": "title",
+    "status": "status",
+    "priority": PRIORITY_RANK,
+    "updated_at": "updated_at",
+    "owner": "owner__slug",
+}
 
 
 def case_visibility(user, prefix: str = "") -> Q | None:
@@ -32,10 +73,24 @@ def case_visibility(user, prefix: str = "") -> Q | None:
         return None
     if role == Role.PUBLIC:
         return Q(pk__in=[])
+    return agency_case_visibility(user.agency_id, prefix)
+
+
+def agency_case_visibility(agency_id: int | None, prefix: str = "") -> Q:
+    """What an agency's users (and its webhook endpoints) may see of cases: the public ones,
+    and those the agency takes part in; without an agency, the public ones."""
     public = Q(**{f"{prefix}sensitivity": Case.Sensitivity.PUBLIC})
-    if user.agency_id is None:
+    if agency_id is None:
         return public
-    return public | Q(**{f"{prefix}pk__in": _agency_case_ids(user.agency_id)})
+    return public | Q(**{f"{prefix}pk__in": _agency_case_ids(agency_id)})
+
+
+def case_visible_to_agency(case: Case | None, agency_id: int) -> bool:
+    """Whether the agency may see the case (agency_case_visibility); a bilateral commitment
+    without a case is seen by every agency."""
+    if case is None:
+        return True
+    return Case.objects.filter(agency_case_visibility(agency_id), pk=case.pk).exists()
 
 
 def _agency_case_ids(agency_id: int) -> QuerySet:
@@ -339,3 +394,193 @@ def case_history_parts(case: Case) -> dict[str, QuerySet]:
 def action_item_history_parts(item: ActionItem) -> dict[str, QuerySet]:
     """An action item's own changes (its updates are its timeline, shown beside them)."""
     return {"actionitem": ActionItem.history.filter(id=item.pk)}
+
+
+# ---------------------------------------------------------------- what the pages show
+
+
+def case_list_rows(cases: QuerySet) -> QuerySet:
+    """The cases with what the list shows of each: lead agency, open items and participants.
+
+    Counted per row by subqueries, not by joins and GROUP BY: the paginator's COUNT then
+    leaves them out, instead of joining every visible case with its items and participants."""
+    open_items = (
+        ActionItem.objects.filter(case_id=OuterRef("pk"))
+        .exclude(status__in=ActionItem.CLOSED_STATUSES)
+        .order_by()
+        .values("case_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    participant_count = (
+        CaseParticipant.objects.filter(case_id=OuterRef("pk"))
+        .order_by()
+        .values("case_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return cases.select_related("lead_agency").annotate(
+        open_items=Coalesce(Subquery(open_items), 0),
+        participant_count=Coalesce(Subquery(participant_count), 0),
+    )
+
+
+def overdue_first(queryset: QuerySet) -> QuerySet:
+    """Overdue items first, then by due date."""
+    return queryset.annotate(
+        overdue_rank=SqlCase(
+            When(ActionItem.objects.overdue_condition(), then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("overdue_rank", "due_date", "id")
+
+
+def action_list_for(user, *, mine: bool, status: str) -> QuerySet:
+    """The action items the user may see: only their agency's with `mine`; `status` "live"
+    for those not closed, or one status (anything else: every status)."""
+    items = action_items_visible_to(user).select_related("owner", "case", "assignee", "function")
+    if mine and user.agency_id:
+        items = items.filter(owner_id=user.agency_id)
+    if status == "live":
+        items = items.exclude(status__in=ActionItem.CLOSED_STATUSES)
+    return overdue_first(items)
+
+
+def _related(relation: str, columns) -> list[str]:
+    return [f"{relation}__{column}" for column in columns]
+
+
+# An agency's long texts: not shown on a case page.
+AGENCY_LONG_COLUMNS = ("description", "description_es", "sources", "search_text", "search_acronyms")
+ITEM_COLUMNS = ("title", "case_id", "owner_id", "function_id", "due_date", "status")
+UPDATE_COLUMNS = ("item_id", "author_id", "created_at", "text", "old_status", "new_status")
+CASE_PAGE_UPDATES = 100
+
+
+def case_for_page(user, pk: int, *, lock: bool = False) -> Case:
+    """The case the user may see (else Http404), with its participants as the page shows them
+    (rights are checked against them); locked for a write with `lock`."""
+    from agencies.models import Agency
+
+    participants = (
+        CaseParticipant.objects.select_related("agency", "contact")
+        .only(
+            "case_id",
+            "agency_id",
+            "role",
+            "contact_id",
+            *_related("agency", Agency.name_columns),
+            "contact__name",
+            "contact__email",
+        )
+        .order_by("role", "agency__name")
+    )
+    queryset = (
+        cases_visible_to(user)
+        .select_related("lead_agency", "created_by")
+        .defer(*_related("lead_agency", AGENCY_LONG_COLUMNS))
+        .prefetch_related(Prefetch("participants", queryset=participants))
+    )
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    return get_object_or_404(queryset, pk=pk)
+
+
+def case_page(case: Case) -> dict:
+    """What a case page shows beside the case: participants, subjects, items (overdue first)
+    and the latest updates, with the columns the page shows (a case has dozens of items)."""
+    from agencies.models import Agency, FunctionalArea
+
+    items = overdue_first(case.action_items.select_related("owner", "function")).only(
+        *ITEM_COLUMNS,
+        *_related("owner", Agency.name_columns),
+        *_related("function", FunctionalArea.name_columns),
+    )
+    timeline = (
+        ActionUpdate.objects.filter(item__case=case)
+        .select_related("item", "author")
+        .only(*UPDATE_COLUMNS, "item__title", "author__username")
+        .order_by("-created_at", "-id")[:CASE_PAGE_UPDATES]
+    )
+    return {
+        "participants": list(case.participants.all()),
+        "subjects": list(case.subjects.order_by("kind", "identifier")),
+        "items": list(items),
+        "timeline": list(timeline),
+    }
+
+
+def action_item_for_page(user, pk: int, *, lock: bool = False) -> ActionItem:
+    """The action item the user may see (else Http404); locked for a write with `lock`."""
+    queryset = action_items_visible_to(user).select_related("owner", "case", "assignee", "function")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    return get_object_or_404(queryset, pk=pk)
+
+
+# ---------------------------------------------------------------- exports (web/views: ?export=csv|xlsx)
+
+
+def _label(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def case_export(cases: QuerySet) -> tuple[list[str], Iterable[list]]:
+    """The cases (already narrowed to what the user may see) as a table, one row a case; the
+    headers in the user's language. Two queries whatever the number of cases."""
+    headers = [
+        _label(Case, "reference"),
+        _label(Case, "title"),
+        _label(Case, "status"),
+        _label(Case, "sensitivity"),
+        _label(Case, "lead_agency"),
+        _label(Case, "opened_on"),
+        _label(Case, "closed_on"),
+        _("Open items"),
+        _("Participants"),
+    ]
+    rows = (
+        [
+            case.reference,
+            case.title,
+            case.get_status_display(),
+            case.get_sensitivity_display(),
+            case.lead_agency.slug if case.lead_agency_id else "",
+            case.opened_on,
+            case.closed_on,
+            case.open_items,
+            case.participant_count,
+        ]
+        for case in case_list_rows(cases)
+    )
+    return headers, rows
+
+
+def action_item_export(items: QuerySet) -> tuple[list[str], Iterable[list]]:
+    """The action items (already narrowed to what the user may see) as a table; the case by
+    its reference, agencies and functions by slug."""
+    headers = [
+        "id",
+        _label(ActionItem, "title"),
+        _label(ActionItem, "case"),
+        _label(ActionItem, "owner"),
+        _label(ActionItem, "function"),
+        _label(ActionItem, "status"),
+        _label(ActionItem, "priority"),
+        _label(ActionItem, "due_date"),
+        _("Overdue"),
+    ]
+    rows = (
+        [
+            item.pk,
+            item.title,
+            item.case.reference if item.case_id else "",
+            item.owner.slug if item.owner_id else "",
+            item.function.slug if item.function_id else "",
+            item.get_status_display(),
+            item.get_priority_display(),
+            item.due_date,
+            item.overdue,
+        ]
+        for item in items.select_related("case", "owner", "function")
+    )
+    return headers, rows

@@ -1,4 +1,4 @@
-"""Writes with rules over cases and action items (SPEC §1, §3).
+"""Writes with rules over cases and action items (docs/SPEC.md §1, §3).
 
 Every function is keyword-only, checks the user's right first (PermissionDenied), validates
 with the model's full_clean() (ValidationError naming the field), writes inside one
@@ -32,6 +32,11 @@ def _agency_participates(case: Case, agency_id: int | None) -> bool:
     return case.participants.filter(agency_id=agency_id).exists()
 
 
+def can_open_case(user) -> bool:
+    """Coordinators of an agency open cases (their agency takes part, and leads by default)."""
+    return role_of(user) == Role.COORDINATOR and user.agency_id is not None
+
+
 def can_manage_case(user, case: Case) -> bool:
     """Coordinators of a participating agency edit the case, its participants and its items."""
     return role_of(user) == Role.COORDINATOR and _agency_participates(case, user.agency_id)
@@ -59,10 +64,20 @@ def can_manage_item(user, item: ActionItem) -> bool:
 def can_work_item(user, item: ActionItem) -> bool:
     """Liaison officers and coordinators of the owner agency move the item and write updates;
     whoever may edit it may too."""
-    role = role_of(user)
-    if role in (Role.COORDINATOR, Role.LIAISON_OFFICER) and user.agency_id == item.owner_id:
-        return True
-    return can_manage_item(user, item)
+    return works_for_owner(user, item) or can_manage_item(user, item)
+
+
+def works_for_owner(user, item: ActionItem) -> bool:
+    """A liaison officer or coordinator of the item's owner agency (no query: a list asks it per row)."""
+    return (
+        role_of(user) in (Role.COORDINATOR, Role.LIAISON_OFFICER)
+        and user.agency_id is not None
+        and user.agency_id == item.owner_id
+    )
+
+
+def only_coordinators_open_cases() -> str:
+    return _("Only coordinators of an agency open cases.")
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -104,7 +119,7 @@ def case_open(
     is_demo: bool = False,
 ) -> Case:
     """Open a case. The user's agency takes part; it leads unless `lead` names another agency."""
-    _require(role_of(user) == Role.COORDINATOR and user.agency_id, _("Only coordinators of an agency open cases."))
+    _require(can_open_case(user), only_coordinators_open_cases())
     specs = _participant_specs(participants)
     lead = lead or next((agency for agency, role, _c in specs if role == CaseParticipant.Role.LEAD), None)
     lead = lead or user.agency

@@ -1,5 +1,5 @@
 """Flags in the admin: admin staff read every flag and may acknowledge or resolve any
-(SPEC §1), through the same service as the API and the web queue, so the transition rules,
+(docs/SPEC.md §1), through the same service as the API and the web queue, so the transition rules,
 the event and the notifications are the same. Dismissing needs a reason: the web queue asks
 for it."""
 

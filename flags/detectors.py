@@ -1,4 +1,4 @@
-"""The five detectors of SPEC §4. Each is one function that finds, in SQL, every flag of its
+"""The five detectors of docs/SPEC.md §4. Each is one function that finds, in SQL, every flag of its
 kind in the whole registry or in a scope (a set of functional areas, agencies or cases); the
 same query serves the full recomputation and the incremental one, so they cannot disagree.
 

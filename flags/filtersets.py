@@ -1,4 +1,4 @@
-"""Filters of the flag review queue (API.md): kind, status, agency (slug), severity."""
+"""Filters of the flag review queue (docs/API.md): kind, status, agency (slug), severity."""
 
 import django_filters
 from django.db.models import Exists, OuterRef

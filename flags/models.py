@@ -1,4 +1,4 @@
-"""Flags of SPEC §4: something found in the registry that needs a human decision.
+"""Flags of docs/SPEC.md §4: something found in the registry that needs a human decision.
 
 A flag is identified by its kind and a stable `key` computed from the identities of what it
 was derived from (two mandates, a contact, two case subjects...). `inputs_digest` hashes the

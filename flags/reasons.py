@@ -1,7 +1,7 @@
 """Why a flag was raised, as a sentence in the reader's language, and what it concerns, as
 far as the reader may know it.
 
-Deconfliction keeps secrets (SPEC §4): of a case the reader cannot see, a flag tells only
+Deconfliction keeps secrets (docs/SPEC.md §4): of a case the reader cannot see, a flag tells only
 that it exists, its lead agency and the lead's liaison contact on it; never its reference,
 title or subjects. The names are looked up for a whole page of flags at once (`FlagBook`),
 in a constant number of queries.

@@ -515,7 +515,13 @@ def user_can_act_on(user, flag: Flag) -> bool:
         return True
     if role != Role.COORDINATOR or user.agency_id is None:
         return False
-    return flag.agencies.filter(pk=user.agency_id).exists()
+    # The addressees as read with the flag when a list prefetched them (no query per row).
+    return user.agency_id in {agency.pk for agency in flag.agencies.all()}
+
+
+def can_review_flags(user) -> bool:
+    """The flag queue is for coordinators and admin staff."""
+    return role_of(user) in (Role.COORDINATOR, Role.ADMIN_STAFF)
 
 
 def _status_labels(statuses) -> str:

@@ -70,7 +70,7 @@ def _organization(agency: Agency, kinds: SourceKinds) -> dict:
 
 
 def _office_channels(agency: Agency) -> list[dict]:
-    """Offices' public phone and e-mail (SPEC §1: public channels are open data)."""
+    """Offices' public phone and e-mail (docs/SPEC.md §1: public channels are open data)."""
     channels = []
     for office in agency.offices.all():
         if office.phone:

@@ -3,6 +3,7 @@ the event (interchange/webhooks.py) and records the deliveries in the same trans
 
 from django.dispatch import receiver
 
+from cases.selectors import case_visible_to_agency
 from cases.signals import action_item_status_changed, case_participant_added, case_participant_removed
 from flags.signals import flag_status_changed, flags_opened, flags_status_changed
 from interchange import webhooks
@@ -32,18 +33,14 @@ def on_flag_status_changed(sender, flag, old_status=None, new_status=None, **kwa
 @receiver(action_item_status_changed, dispatch_uid="interchange-action-item-status")
 def on_action_item_status_changed(sender, item, old_status=None, new_status=None, **kwargs):
     event = WebhookEvent.ACTION_ITEM_STATUS_CHANGED
-    endpoints = webhooks.endpoints_for(
-        event, visible=lambda agency_id: webhooks.case_visible_to_agency(item.case, agency_id)
-    )
+    endpoints = webhooks.endpoints_for(event, visible=lambda agency_id: case_visible_to_agency(item.case, agency_id))
     webhooks.enqueue(event, webhooks.action_item_payload(item, old_status, new_status), endpoints)
 
 
 @receiver(case_participant_added, dispatch_uid="interchange-participant-added")
 def on_participant_added(sender, case, participant, **kwargs):
     event = WebhookEvent.CASE_PARTICIPANT_ADDED
-    endpoints = webhooks.endpoints_for(
-        event, visible=lambda agency_id: webhooks.case_visible_to_agency(case, agency_id)
-    )
+    endpoints = webhooks.endpoints_for(event, visible=lambda agency_id: case_visible_to_agency(case, agency_id))
     webhooks.enqueue(event, webhooks.participant_payload(case, participant.agency, participant.role), endpoints)
 
 
@@ -51,7 +48,5 @@ def on_participant_added(sender, case, participant, **kwargs):
 def on_participant_removed(sender, case, agency, **kwargs):
     # Judged after the removal: the removed agency no longer hears about a restricted case.
     event = WebhookEvent.CASE_PARTICIPANT_REMOVED
-    endpoints = webhooks.endpoints_for(
-        event, visible=lambda agency_id: webhooks.case_visible_to_agency(case, agency_id)
-    )
+    endpoints = webhooks.endpoints_for(event, visible=lambda agency_id: case_visible_to_agency(case, agency_id))
     webhooks.enqueue(event, webhooks.participant_payload(case, agency, None), endpoints)

@@ -22,7 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import Case, CaseParticipant
+from cases.models import Case
 from interchange.models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("enlace.webhooks")
@@ -53,13 +53,8 @@ def body_of(delivery: WebhookDelivery) -> bytes:
 
 # What an agency may see -------------------------------------------------------------
 
-
-def case_visible_to_agency(case: Case | None, agency_id: int) -> bool:
-    if case is None:
-        return True  # a bilateral commitment without a case: every signed-in agency sees it
-    if case.sensitivity == Case.Sensitivity.PUBLIC:
-        return True
-    return CaseParticipant.objects.filter(case=case, agency_id=agency_id).exists()
+# What an agency may see of a case: cases.selectors.case_visible_to_agency, the rule the API
+# and the pages use.
 
 
 def endpoints_for(event: str, *, visible) -> list[WebhookEndpoint]:

@@ -28,7 +28,7 @@ def _audit(request, action: str, data_request: PersonalDataRequest) -> None:
 
 @admin.register(PersonalDataRequest)
 class PersonalDataRequestAdmin(AdminStaffOnlyMixin, admin.ModelAdmin):
-    """Admin staff (SPEC §1: records maintainers) register, answer and act on the requests."""
+    """Admin staff (docs/SPEC.md §1: records maintainers) register, answer and act on the requests."""
 
     list_display = ["received_on", "kind", "contact", "status", "answered_on", "handled_by"]
     list_filter = ["kind", "status"]

@@ -1,4 +1,4 @@
-"""Accounts in the admin, and the rule every Enlace admin page follows: admin staff (SPEC §1)
+"""Accounts in the admin, and the rule every Enlace admin page follows: admin staff (docs/SPEC.md §1)
 maintain records; other roles, even with the staff flag, see nothing.
 
 Roles are the groups of registry/migrations/0002_role_groups.py and carry no Django model

@@ -12,8 +12,18 @@ class RegistryConfig(AppConfig):
         from registry import audit_admin, checks, security_events  # noqa: F401
 
         audit_admin.register()
+        brand_the_admin()
         # The role groups exist in every database, also after a test flush (post_migrate runs then).
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="enlace-role-groups")
+
+
+def brand_the_admin() -> None:
+    """The admin says Enlace, in the reader's language (lazy: translated per request)."""
+    from django.contrib import admin
+
+    admin.site.site_header = _("Enlace administration")
+    admin.site.site_title = _("Enlace admin")
+    admin.site.index_title = _("Registry administration")
 
 
 def ensure_role_groups(sender, using="default", **kwargs) -> None:

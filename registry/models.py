@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    """The four roles of SPEC §1; the first three are Django groups of these names."""
+    """The four roles of docs/SPEC.md §1; the first three are Django groups of these names."""
 
     ADMIN_STAFF = "admin-staff", _("Admin staff")
     COORDINATOR = "coordinator", _("Coordinator")

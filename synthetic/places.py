@@ -1,6 +1,6 @@
 """Real places the synthetic agencies live in: the U.S. states and D.C. and the 32 Mexican
 states (ISO 3166-2), with rough weights (how many law-enforcement bodies each holds, in
-round numbers), the border pairs, the functional areas of SPEC §2, and word lists for names.
+round numbers), the border pairs, the functional areas of docs/SPEC.md §2, and word lists for names.
 
 Only the places are real; every agency, person and case made from them is synthetic.
 """

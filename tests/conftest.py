@@ -95,12 +95,11 @@ def _no_expiry_while_a_test_runs(monkeypatch):
     from agencies import selectors as agency_selectors
     from cases import selectors as case_selectors
     from registry import middleware
-    from web import views
 
     for module, name in [
         (agency_selectors, "COUNTERPARTS_CACHE_SECONDS"),
         (case_selectors, "METRICS_CACHE_SECONDS"),
-        (views, "COVERAGE_CACHE_SECONDS"),
+        (agency_selectors, "COVERAGE_CACHE_SECONDS"),
     ]:
         monkeypatch.setattr(module, name, None)  # kept until invalidated (or cleared by the test)
     started = time.time()

@@ -210,6 +210,13 @@ class StaleCheckMixin(forms.Form):
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 
+    @classmethod
+    def initial_for(cls, instance) -> dict:
+        """The stored values of the tracked fields and the version: the form as first shown."""
+        initial = {name: getattr(instance, name) for name in cls.tracked_fields}
+        initial["version"] = instance.updated_at.isoformat()
+        return initial
+
     def is_stale(self, instance) -> bool:
         return self.data.get(self.add_prefix("version"), "") != instance.updated_at.isoformat()
 

@@ -345,7 +345,7 @@ class CounterpartLinkBriefSerializer(serializers.ModelSerializer):
 
 
 class CounterpartSerializer(serializers.Serializer):
-    """One ranked counterpart (SPEC §2 Counterparts)."""
+    """One ranked counterpart (docs/SPEC.md §2 Counterparts)."""
 
     agency = AgencyBriefSerializer()
     basis = serializers.ChoiceField(choices=["link", "national", "border", "international"])

@@ -20,7 +20,6 @@ from agencies.models import Agency, AgencyName, Contact, CounterpartLink, Functi
 from registry.api.pagination import RegistryPagination
 from registry.api.permissions import PublicReadAdminWrite, SignedInReadAdminWrite
 from registry.api.viewsets import RegistryViewSet
-from registry.models import Role, role_of
 
 
 class JurisdictionViewSet(RegistryViewSet):
@@ -29,6 +28,7 @@ class JurisdictionViewSet(RegistryViewSet):
     brief_serializer_class = serializers.JurisdictionBriefSerializer
     filterset_class = filtersets.JurisdictionFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"code": "code", "name": "name", "kind": "kind"}
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
 
@@ -39,6 +39,7 @@ class FunctionalAreaViewSet(RegistryViewSet):
     brief_serializer_class = serializers.FunctionalAreaBriefSerializer
     filterset_class = filtersets.FunctionalAreaFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"slug": "slug", "name": "name"}
     lookup_field = "slug"
 
 
@@ -77,6 +78,14 @@ class AgencyViewSet(RegistryViewSet):
     brief_serializer_class = serializers.AgencyBriefSerializer
     filterset_class = filtersets.AgencyFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {
+        "slug": "slug",
+        "name": "name",
+        "acronym": "acronym",
+        "level": "level",
+        "kind": "kind",
+        "country": "country__code",
+    }
     pagination_class = PageWithItsCount
     lookup_field = "slug"
 
@@ -127,7 +136,7 @@ class AgencyViewSet(RegistryViewSet):
         display names), and whether the reader may see contacts. A page served from the
         cache reads neither the agency nor the function."""
         function_slug = request.query_params.get("function", "")
-        with_contacts = role_of(request.user) != Role.PUBLIC
+        with_contacts = selectors.may_see_contacts(request.user)
         as_json = request.accepted_renderer.format == "json"
         asked = hashlib.sha256(f"{request.get_host()}\n{request.get_full_path()}".encode()).hexdigest()[:40]
         key = catalog_cache_key("counterparts-page", asked, int(with_contacts), get_language())
@@ -162,6 +171,7 @@ class AgencyNameViewSet(RegistryViewSet):
     brief_serializer_class = serializers.AgencyNameBriefSerializer
     filterset_class = filtersets.AgencyNameFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"name": "name", "agency": "agency__slug", "kind": "kind", "language": "language"}
 
 
 class MandateViewSet(RegistryViewSet):
@@ -170,6 +180,13 @@ class MandateViewSet(RegistryViewSet):
     brief_serializer_class = serializers.MandateBriefSerializer
     filterset_class = filtersets.MandateFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {
+        "id": "id",
+        "agency": "agency__slug",
+        "function": "function__slug",
+        "role": "role",
+        "valid_from": "valid_from",
+    }
 
 
 class OfficeViewSet(RegistryViewSet):
@@ -178,6 +195,7 @@ class OfficeViewSet(RegistryViewSet):
     brief_serializer_class = serializers.OfficeBriefSerializer
     filterset_class = filtersets.OfficeFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"name": "name", "agency": "agency__slug", "city": "city", "jurisdiction": "jurisdiction__code"}
 
 
 class ContactViewSet(RegistryViewSet):
@@ -187,6 +205,7 @@ class ContactViewSet(RegistryViewSet):
     brief_serializer_class = serializers.ContactBriefSerializer
     filterset_class = filtersets.ContactFilterSet
     permission_classes = [SignedInReadAdminWrite]
+    ordering_fields = {"name": "name", "agency": "agency__slug", "updated_at": "updated_at"}
 
 
 class CounterpartLinkViewSet(RegistryViewSet):
@@ -195,3 +214,10 @@ class CounterpartLinkViewSet(RegistryViewSet):
     brief_serializer_class = serializers.CounterpartLinkBriefSerializer
     filterset_class = filtersets.CounterpartLinkFilterSet
     permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {
+        "id": "id",
+        "agency_a": "agency_a__slug",
+        "agency_b": "agency_b__slug",
+        "function": "function__slug",
+        "signed_on": "signed_on",
+    }

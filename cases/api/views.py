@@ -22,7 +22,7 @@ from cases.api.pagination import CountedPagination
 from cases.models import Case, CaseParticipant, CaseReadLog
 from registry.api.history import HistoryEntrySerializer, history_entries, history_rows
 from registry.api.permissions import SignedIn
-from registry.api.viewsets import RegistryViewSet, etag_for
+from registry.api.viewsets import RegistryViewSet, etag_for, not_modified, not_modified_response
 from registry.models import User
 
 
@@ -127,6 +127,7 @@ class CaseViewSet(HistoryMixin, ReadLogMixin, RegistryViewSet):
     permission_classes = [SignedIn]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     pagination_class = CountedPagination
+    ordering_fields = selectors.CASE_ORDERING
 
     def get_queryset(self):
         queryset = selectors.cases_visible_to(self.request.user).select_related("lead_agency")
@@ -271,6 +272,8 @@ class CaseViewSet(HistoryMixin, ReadLogMixin, RegistryViewSet):
             )
             serializer.is_valid(raise_exception=True)
             subject = serializer.save()
+        if request.method == "GET" and not_modified(request, etag_for(subject)):
+            return not_modified_response(etag_for(subject))
         response = Response(serializers.SubjectSerializer(subject).data)
         response["ETag"] = etag_for(subject)
         return response
@@ -281,6 +284,7 @@ class ActionItemViewSet(HistoryMixin, ReadLogMixin, RegistryViewSet):
     brief_serializer_class = serializers.ActionItemBriefSerializer
     filterset_class = filtersets.ActionItemFilterSet
     permission_classes = [SignedIn]
+    ordering_fields = selectors.ACTION_ITEM_ORDERING
 
     def get_queryset(self):
         queryset = selectors.action_items_visible_to(self.request.user).select_related("owner", "case")

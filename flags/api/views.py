@@ -15,13 +15,14 @@ from flags.api import serializers
 from flags.models import FlagEvent
 from flags.reasons import FlagBook
 from registry.api.permissions import SignedIn
-from registry.api.viewsets import WritesInOneTransaction
+from registry.api.viewsets import Orderable, WritesInOneTransaction
 
 
-class FlagViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
+class FlagViewSet(WritesInOneTransaction, Orderable, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.FlagSerializer
     filterset_class = filtersets.FlagFilterSet
     permission_classes = [SignedIn]
+    ordering_fields = selectors.FLAG_ORDERING
 
     def get_queryset(self):
         queryset = (

@@ -46,7 +46,7 @@ def history_model(model: type[models.Model]) -> type[models.Model]:
 
 
 def identifier_field(model: type[models.Model]) -> str:
-    """The public identifier of API.md: slug, code or reference where the model has one, else id."""
+    """The public identifier of docs/API.md: slug, code or reference where the model has one, else id."""
     names = {field.name for field in model._meta.concrete_fields}
     return next((name for name in IDENTIFIER_FIELDS if name in names), "id")
 

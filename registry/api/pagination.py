@@ -1,4 +1,4 @@
-"""Limit/offset pagination of API.md: default 50, at most 1000 (a larger limit gives 1000).
+"""Limit/offset pagination of docs/API.md: default 50, at most 1000 (a larger limit gives 1000).
 A limit or offset that is not a whole number in range is refused (400 naming it), as the
 schema says, instead of quietly read as the default."""
 

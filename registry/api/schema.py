@@ -27,6 +27,8 @@ ERROR_RESPONSES = {
     "503": "The database is unavailable for a moment: retry after Retry-After seconds",
 }
 
+NOT_MODIFIED = "Not Modified: the ETag in If-None-Match is current; no body"
+
 IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "name": "Idempotency-Key",
@@ -51,6 +53,8 @@ def document_errors_and_idempotency(result, generator, request, public):
                     code,
                     {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}},
                 )
+            if any(p.get("name") == "If-None-Match" for p in operation.get("parameters", [])):
+                responses.setdefault("304", {"description": NOT_MODIFIED})
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters):
@@ -67,6 +71,23 @@ NO_NUL_PATTERN = "^[^\\x00]*$"
 class RegistryAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, and a read with ?brief=true answers the brief form: the
     200 answer of a list or a retrieve of a viewset with a brief serializer is either form."""
+
+    def get_summary(self):
+        described = self._described()
+        return described[0] if described else super().get_summary()
+
+    def get_description(self):
+        described = self._described()
+        return described[1] if described else super().get_description()
+
+    def _described(self) -> tuple[str, str] | None:
+        """The summary and description written for client developers (registry/api/operations.py)."""
+        from registry.api.operations import summary_and_description
+
+        action = getattr(self.view, "action", None)
+        if action == "partial_update" or (action is None and self.method == "PATCH"):
+            action = "partial_update"
+        return summary_and_description(self.get_operation_id(), self.path, action)
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()

@@ -6,19 +6,28 @@ import hashlib
 import django_filters
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 
 from registry.api.exceptions import PreconditionFailed
+from registry.api.ordering import RegistryOrderingFilter
 
 BRIEF_VALUES = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
 # Parameters every list or read takes once (filters say for themselves whether they take several).
 SINGLE_PARAMETERS = {"brief", "format", "limit", "offset", "q"}
 
 BRIEF_PARAMETER = OpenApiParameter("brief", OpenApiTypes.BOOL, description="Answer with the short form of each object")
+IF_NONE_MATCH_PARAMETER = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of your copy: while it is current the answer is 304 Not Modified, without a body",
+)
 IF_MATCH_PARAMETER = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -32,6 +41,22 @@ def etag_for(instance) -> str:
     stamp = getattr(instance, "updated_at", None)
     raw = f"{type(instance).__name__}:{instance.pk}:{stamp.isoformat() if stamp else ''}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def not_modified(request, etag: str) -> bool:
+    """Whether the client's If-None-Match holds the current ETag (weak comparison, RFC 9110
+    § 13.1.2): its copy is current, a 304 says so without the body."""
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    candidates = {value.strip().removeprefix("W/") for value in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def not_modified_response(etag: str) -> Response:
+    response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    response["ETag"] = etag
+    return response
 
 
 class WritesInOneTransaction:
@@ -83,6 +108,14 @@ def _takes_several(query_filter) -> bool:
     return isinstance(query_filter, (django_filters.MultipleChoiceFilter, django_filters.BaseCSVFilter))
 
 
+class Orderable:
+    """The filterset's filters and ?ordering= over the viewset's `ordering_fields` (client
+    name → model field or expression; registry/api/ordering.py)."""
+
+    filter_backends = [DjangoFilterBackend, RegistryOrderingFilter]
+    ordering_fields: dict = {}
+
+
 class ETagMixin:
     """GET on one object returns an ETag; PUT, PATCH and DELETE honour If-Match.
 
@@ -91,8 +124,12 @@ class ETagMixin:
     """
 
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = etag_for(self._etag_instance)
+        instance = self.get_object()
+        etag = etag_for(instance)
+        if not_modified(request, etag):
+            return not_modified_response(etag)
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = etag
         return response
 
     def get_object(self):
@@ -133,12 +170,12 @@ class ETagMixin:
 
 @extend_schema_view(
     list=extend_schema(parameters=[BRIEF_PARAMETER]),
-    retrieve=extend_schema(parameters=[BRIEF_PARAMETER]),
+    retrieve=extend_schema(parameters=[BRIEF_PARAMETER, IF_NONE_MATCH_PARAMETER]),
     update=extend_schema(parameters=[IF_MATCH_PARAMETER]),
     partial_update=extend_schema(parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
 )
-class RegistryViewSet(WritesInOneTransaction, QueryParametersAsDocumented, ETagMixin, viewsets.ModelViewSet):
+class RegistryViewSet(WritesInOneTransaction, QueryParametersAsDocumented, Orderable, ETagMixin, viewsets.ModelViewSet):
     """Thin CRUD viewset: subclasses give `queryset`, `serializer_class`,
     `brief_serializer_class` and `filterset_class` (and their permission classes)."""
 
@@ -161,7 +198,9 @@ class RegistryViewSet(WritesInOneTransaction, QueryParametersAsDocumented, ETagM
         serializer.save()
 
 
-class RegistryReadOnlyViewSet(WritesInOneTransaction, QueryParametersAsDocumented, viewsets.ReadOnlyModelViewSet):
+class RegistryReadOnlyViewSet(
+    WritesInOneTransaction, QueryParametersAsDocumented, Orderable, viewsets.ReadOnlyModelViewSet
+):
     brief_serializer_class = None
     get_serializer_class = RegistryViewSet.get_serializer_class
     is_brief = RegistryViewSet.is_brief

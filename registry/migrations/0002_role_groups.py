@@ -1,4 +1,4 @@
-"""The three role groups of SPEC §1 exist in every database."""
+"""The three role groups of docs/SPEC.md §1 exist in every database."""
 
 from django.db import migrations
 

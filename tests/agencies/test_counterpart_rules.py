@@ -282,7 +282,7 @@ def test_the_finder_suggests_offices_only_where_one_has_a_public_channel(loaded,
 
 
 def test_the_coverage_matrix_counts_each_country_s_own_bodies_in_its_columns(loaded, db):
-    from web.selectors import coverage_matrix
+    from agencies.selectors import coverage_matrix
 
     matrix = coverage_matrix()
     index = {column.jurisdiction.code: n for n, column in enumerate(matrix.columns)}

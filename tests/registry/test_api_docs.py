@@ -91,3 +91,72 @@ def test_the_schema_states_the_time_formats_of_since_and_until(document):
         assert parameter("/api/v1/audit/export/", bound)["anyOf"] == [{"type": "string", "format": "date-time"}, empty]
     assert {"type": "string", "format": "date"} in parameter("/api/v1/history/", "since")["anyOf"]
     assert parameter("/api/v1/action-items/", "due_before")["anyOf"] == [{"type": "string", "format": "date"}, empty]
+
+
+OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in OPERATION_METHODS:
+                yield path, method, operation
+
+
+def developer_docstrings() -> set[str]:
+    """The docstrings of the API's code (viewsets, their mixins and actions, API views): for the
+    people who maintain it, not for client developers."""
+    import importlib
+    import inspect
+
+    from drf_spectacular.plumbing import get_doc
+
+    docs = set()
+    for name in [
+        "registry.api.viewsets",
+        "registry.api.auth",
+        "registry.api.audit",
+        "registry.api.history",
+        "agencies.api.views",
+        "cases.api.views",
+        "flags.api.views",
+        "interchange.api.views",
+        "rest_framework.viewsets",
+        "rest_framework.mixins",
+        "rest_framework.generics",
+    ]:
+        module = importlib.import_module(name)
+        for _name, value in inspect.getmembers(module, inspect.isclass):
+            for owner in value.__mro__:
+                docs.add(get_doc(owner))
+                for member in vars(owner).values():
+                    if callable(member):
+                        docs.add(get_doc(member))
+    return {doc.strip() for doc in docs if doc and doc.strip()}
+
+
+def test_every_operation_has_a_summary_and_a_description_for_client_developers(document):
+    internal = developer_docstrings()
+    assert len(internal) > 20  # the check compares with the code's docstrings: they were found
+    problems = []
+    for path, method, operation in operations(document):
+        summary, description = operation.get("summary", ""), operation.get("description", "")
+        if not summary or len(summary) > 80:
+            problems.append((method, path, "summary", summary))
+        if len(description) < 40 or any(doc in description for doc in internal):
+            problems.append((method, path, "description", description[:80]))
+    assert not problems, problems
+
+
+def test_the_schema_describes_the_operations_in_spanish(client):
+    spanish = client.get(
+        "/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json", HTTP_ACCEPT_LANGUAGE="es"
+    ).json()
+    english = client.get("/api/v1/schema/?lang=en", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    cases_es, cases_en = spanish["paths"]["/api/v1/cases/"]["get"], english["paths"]["/api/v1/cases/"]["get"]
+    assert cases_en["summary"] == "List cases" and cases_es["summary"] == "Listar casos"
+    assert "Casos conjuntos" in cases_es["description"]
+    ordering = next(p for p in cases_es["parameters"] if p["name"] == "ordering")
+    assert ordering["description"].startswith("Ordene por")
+    assert spanish["paths"]["/api/v1/flags/{id}/resolve/"]["post"]["summary"] == "Atender una alerta"
+    assert client.get("/api/v1/schema/?lang=es", HTTP_ACCEPT="application/vnd.oai.openapi+json").json() == spanish

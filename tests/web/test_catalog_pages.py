@@ -10,14 +10,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Mandate
-from tests.factories import AgencyFactory, FunctionalAreaFactory, JurisdictionFactory, MandateFactory, OfficeFactory
-from tests.web.conftest import signed_in
-from web.selectors import (
+from agencies.selectors import (
     JURISDICTION_CHILDREN_SHOWN,
     JURISDICTION_GROUP_SHOWN,
     JURISDICTION_OFFICES_SHOWN,
     MANDATES_PER_PAGE,
 )
+from tests.factories import AgencyFactory, FunctionalAreaFactory, JurisdictionFactory, MandateFactory, OfficeFactory
+from tests.web.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +236,7 @@ def test_jurisdiction_page_lists_agencies_by_containment(catalog, anonymous):
 
 
 def test_coverage_matrix_marks_overlaps_and_missing_counterparts(catalog, anonymous):
-    from web.selectors import coverage_matrix
+    from agencies.selectors import coverage_matrix
 
     matrix = coverage_matrix()
     codes = [c.jurisdiction.code for c in matrix.columns]
@@ -256,7 +256,7 @@ def test_coverage_matrix_marks_overlaps_and_missing_counterparts(catalog, anonym
 
 
 def test_coverage_matrix_flags_a_missing_counterpart(catalog):
-    from web.selectors import coverage_matrix
+    from agencies.selectors import coverage_matrix
 
     export = FunctionalAreaFactory(slug="export-control", name="Export control", name_es="Control de exportaciones")
     MandateFactory(agency=catalog.atf, function=export, jurisdictions=[catalog.tx])
@@ -278,7 +278,7 @@ def test_coverage_matrix_is_kept_until_the_catalog_changes_and_crowded_cells_are
         MandateFactory(agency=agency, function=catalog.tracing, role=supporting, jurisdictions=[catalog.tx])
     html = anonymous.get("/coverage/").content.decode()
     assert "Many 0" in html
-    from web.selectors import CELL_AGENCIES_SHOWN, coverage_matrix
+    from agencies.selectors import CELL_AGENCIES_SHOWN, coverage_matrix
 
     texas = next(
         cell

@@ -13,8 +13,8 @@ from django.test import override_settings
 from django.utils import translation
 
 from agencies.models import Agency, FunctionalArea, Jurisdiction, Mandate, localized
+from agencies.selectors import CELL_AGENCIES_SHOWN, coverage_matrix
 from tests.factories import AgencyFactory, FunctionalAreaFactory, MandateFactory
-from web.selectors import CELL_AGENCIES_SHOWN, coverage_matrix
 
 pytestmark = pytest.mark.django_db
 
