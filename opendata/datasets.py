@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from interchange.tabular import TABULAR_EXCLUDED, cell_text
@@ -132,6 +131,3 @@ def public_datasets() -> list[Dataset]:
 def get(name: str) -> Dataset | None:
     public_datasets()
     return REGISTRY.get(name)
-
-
-DESCRIPTION_OF_LISTS = gettext_lazy("A list in a cell has its items separated by “ | ”.")

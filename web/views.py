@@ -368,6 +368,9 @@ def metrics(request):
         "per_month": data["cases"]["per_month"],
         "is_public_view": role_of(request.user) == Role.PUBLIC,
     }
+    from opendata.charts import accountability_charts
+
+    context.update(accountability_charts())
     return render(request, "web/metrics.html", context)
 
 

@@ -55,7 +55,8 @@ def test_open_data_csv_keeps_numbers_dates_booleans_and_blanks_as_before(catalog
     fgr = rows["mx-fgr"]
     assert (fgr["country"], fgr["active"], fgr["valid_to"], fgr["parent"]) == ("MX", "true", "", "")
     assert rows["us-atf"]["parent"] == "us-doj"
-    mandates = list(csv.DictReader(io.StringIO(anonymous.get("/open-data/mandates.csv").getvalue().decode("utf-8-sig"))))
+    mandates_csv = anonymous.get("/open-data/mandates.csv").getvalue().decode("utf-8-sig")
+    mandates = list(csv.DictReader(io.StringIO(mandates_csv)))
     assert sorted(int(row["id"]) for row in mandates) == sorted(Mandate.objects.values_list("pk", flat=True))
 
 
