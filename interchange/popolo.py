@@ -31,6 +31,7 @@ def as_uri(url: str) -> str:
     netloc = parts.netloc.replace(host, ascii_host) if host else parts.netloc
     return iri_to_uri(urlunsplit(parts._replace(netloc=netloc)))
 
+
 ACRONYM_SCHEME = "acronym"
 
 
