@@ -21,6 +21,7 @@ class SubjectInline(AdminStaffReadsMixin, admin.TabularInline):
     model = CaseSubject
     extra = 0
     fields = ["kind", "identifier", "normalized_key", "make", "model", "trace_number", "trace_status"]
+    fields += ["trace_requested_on", "trace_result_on"]
     readonly_fields = ["normalized_key"]
 
 

@@ -211,6 +211,10 @@ class CaseSubject(TrackedModel):
     )
     trace_number = models.CharField(_("trace request number"), max_length=60, blank=True)
     trace_status = models.CharField(_("trace status"), max_length=16, choices=TraceStatus.choices, blank=True)
+    # When the trace was asked for and when its result came back: the accountability
+    # metrics' time from request to result (opendata/metrics.py).
+    trace_requested_on = models.DateField(_("trace requested on"), null=True, blank=True)
+    trace_result_on = models.DateField(_("trace result on"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -240,13 +244,17 @@ class CaseSubject(TrackedModel):
     def clean(self) -> None:
         if self.kind == self.Kind.FIREARM and not self.make.strip():
             raise ValidationError({"make": _("Give the manufacturer of the firearm.")})
-        firearm_only = ("model", "caliber", "trace_number", "trace_status")
+        firearm_only = ("model", "caliber", "trace_number", "trace_status", "trace_requested_on", "trace_result_on")
         if self.kind != self.Kind.FIREARM:
             for name in firearm_only:
                 if getattr(self, name):
                     raise ValidationError({name: _("Only a firearm carries this detail.")})
             if self.recovered_on or self.recovered_in_id:
                 raise ValidationError({"recovered_on": _("Only a firearm carries recovery details.")})
+        if self.trace_result_on and not self.trace_requested_on:
+            raise ValidationError({"trace_requested_on": _("Give the day the trace was requested.")})
+        if self.trace_result_on and self.trace_requested_on and self.trace_result_on < self.trace_requested_on:
+            raise ValidationError({"trace_result_on": _("A trace result cannot come before its request.")})
         if self.birth_date and self.kind != self.Kind.PERSON:
             raise ValidationError({"birth_date": _("Only a person has a date of birth.")})
         if self.kind:

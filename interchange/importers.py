@@ -21,6 +21,7 @@ from simple_history.utils import bulk_create_with_history
 
 from agencies.api import serializers as catalog
 from agencies.models import Agency, AgencyName, Contact, Mandate, Office
+from flags.services import deferred_flag_sync
 from interchange.tabular import LIST_SEPARATOR, NUMBER, UnreadableFile, looks_like_formula, read_table
 
 CREATED, UPDATED, UNCHANGED, REFUSED = "created", "updated", "unchanged", "refused"
@@ -184,7 +185,10 @@ def import_catalog(*, resource: str, content: bytes, filename: str = "", apply: 
         return preview
 
     with transaction.atomic():
-        outcomes = _run_rows(spec, rows)
+        # The flags are recomputed once for the file, not after each row (a mandate row
+        # cost three recomputations: 145 reference mandates took 23 s instead of 2).
+        with deferred_flag_sync():
+            outcomes = _run_rows(spec, rows)
         preview.rows = sorted(outcomes, key=lambda outcome: outcome.row)
         preview.applied = apply and preview.ok
         if not preview.applied:

@@ -5,12 +5,33 @@ the organizations' contact details. No persons, memberships or posts: the people
 desks) who hold positions are points of contact, which are personal data and never public.
 """
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.db.models import Prefetch
+from django.utils.encoding import iri_to_uri
 
 from agencies.models import Agency, AgencyName, Jurisdiction, Office
 from agencies.selectors import SourceKinds
 
+# The document holds both languages: `name` in English (Popolo has one name), the Spanish
+# name as an other name and as `name_es`; the answer says so (Content-Language: en, es).
+CONTENT_LANGUAGE = "en, es"
 SLUG_SCHEME = "enlace-slug"
+
+
+def as_uri(url: str) -> str:
+    """A URL as an RFC 3986 URI, which Popolo's "uri" format asks for: a non-ASCII host in
+    IDNA form, any other non-ASCII character percent-encoded (“/fiscalía” → “/fiscal%C3%ADa”)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        ascii_host = host
+    netloc = parts.netloc.replace(host, ascii_host) if host else parts.netloc
+    return iri_to_uri(urlunsplit(parts._replace(netloc=netloc)))
+
+
 ACRONYM_SCHEME = "acronym"
 
 
@@ -57,14 +78,15 @@ def _organization(agency: Agency, kinds: SourceKinds) -> dict:
         "founding_date": agency.valid_from.isoformat() if agency.valid_from else None,
         "dissolution_date": agency.valid_to.isoformat() if agency.valid_to else None,
         "contact_details": _office_channels(agency),
-        "links": [{"url": agency.website, "note": "website"}] if agency.website else [],
+        "links": [{"url": as_uri(agency.website), "note": "website"}] if agency.website else [],
         # Popolo's source note carries the kind: "primary" or "secondary" (agencies/source_kinds.py).
-        "sources": [{"url": item["url"], "note": item["kind"]} for item in kinds.described(agency.sources)],
+        "sources": [{"url": as_uri(item["url"]), "note": item["kind"]} for item in kinds.described(agency.sources)],
         "created_at": agency.created_at.isoformat(),
         "updated_at": agency.updated_at.isoformat(),
         # Enlace's own terms, beside Popolo's: the level of government and whether it is active.
         "level": agency.level,
         "active": agency.active,
+        "name_es": agency.name_es,
     }
     return organization
 
@@ -87,7 +109,7 @@ def _area(place: Jurisdiction) -> dict:
         "identifier": place.code,
         "classification": place.kind,
         "parent_id": place.parent.code if place.parent_id else None,
-        "sources": [{"url": place.source}] if place.source else [],
+        "sources": [{"url": as_uri(place.source)}] if place.source else [],
         "created_at": place.created_at.isoformat(),
         "updated_at": place.updated_at.isoformat(),
         "name_es": place.name_es,

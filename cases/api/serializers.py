@@ -163,6 +163,8 @@ class SubjectSerializer(serializers.ModelSerializer):
             "recovered_in",
             "trace_number",
             "trace_status",
+            "trace_requested_on",
+            "trace_result_on",
             "created_at",
             "updated_at",
         ]

@@ -6,7 +6,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from interchange.popolo import popolo_catalog
+from interchange.popolo import CONTENT_LANGUAGE, popolo_catalog
 from registry.api.permissions import PublicReadAdminWrite
 
 
@@ -20,4 +20,4 @@ class PopoloView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        return Response(popolo_catalog())
+        return Response(popolo_catalog(), headers={"Content-Language": CONTENT_LANGUAGE})

@@ -2,6 +2,7 @@
 writes in one transaction, reads in none."""
 
 import hashlib
+import re
 
 import django_filters
 from django.db import transaction
@@ -34,6 +35,25 @@ IF_MATCH_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The ETag read with GET; a stale value answers 412 and changes nothing",
 )
+
+
+class WholeListAsCSV:
+    """`?format=csv` on a list without `limit` or `offset` answers every row the filters
+    match, streamed (opendata/publish.py: the open-data page's own writer), not the first
+    page: a spreadsheet user asks for the list, not for page one. With `limit` or `offset`
+    the page they name, as before."""
+
+    def list(self, request, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        paged = {"limit", "offset"} & set(request.query_params)
+        if renderer is None or renderer.format != "csv" or paged:
+            return super().list(request, *args, **kwargs)
+        from opendata.publish import whole_list_csv
+
+        queryset = self.filter_queryset(self.get_queryset())
+        # Named after the list's path, as the CSV renderer names a page: /api/v1/agency-names/ → agency-names.csv
+        name = re.sub(r"[^a-z0-9-]", "", request.path.rstrip("/").rsplit("/", 1)[-1]) or "export"
+        return whole_list_csv(queryset, self.get_serializer(), name)
 
 
 def etag_for(instance) -> str:
@@ -175,7 +195,9 @@ class ETagMixin:
     partial_update=extend_schema(parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
 )
-class RegistryViewSet(WritesInOneTransaction, QueryParametersAsDocumented, Orderable, ETagMixin, viewsets.ModelViewSet):
+class RegistryViewSet(
+    WritesInOneTransaction, QueryParametersAsDocumented, Orderable, WholeListAsCSV, ETagMixin, viewsets.ModelViewSet
+):
     """Thin CRUD viewset: subclasses give `queryset`, `serializer_class`,
     `brief_serializer_class` and `filterset_class` (and their permission classes)."""
 
@@ -199,7 +221,7 @@ class RegistryViewSet(WritesInOneTransaction, QueryParametersAsDocumented, Order
 
 
 class RegistryReadOnlyViewSet(
-    WritesInOneTransaction, QueryParametersAsDocumented, Orderable, viewsets.ReadOnlyModelViewSet
+    WritesInOneTransaction, QueryParametersAsDocumented, Orderable, WholeListAsCSV, viewsets.ReadOnlyModelViewSet
 ):
     brief_serializer_class = None
     get_serializer_class = RegistryViewSet.get_serializer_class

@@ -3,6 +3,8 @@ and every page on a 360-px phone (issue 16: no sideways scrolling, tap targets, 
 in the coverage matrix, no layout shift), visited in one browser context: browser time is
 the suite's scarcest resource."""
 
+import csv
+import io
 import re
 
 import pytest
@@ -70,6 +72,32 @@ def test_liaison_officer_finds_atfs_counterpart_for_tracing_and_downloads_the_vc
     assert text.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\n") and "\r\nEMAIL;TYPE=INTERNET,WORK:" in text
     page.click("text=Printable contact sheet")
     assert "Contactos de contraparte" in page.inner_text("h1")
+
+
+def test_journalist_downloads_the_agencies_csv_from_the_spanish_open_data_page(page):
+    page.goto("/")
+    with page.expect_navigation():
+        page.select_option("#language-select", "es")
+    page.click('nav.main-nav a[href="/open-data/"]')
+    page.wait_for_url("**/open-data/")
+    assert page.get_attribute("html", "lang") == "es"
+    terms = page.inner_text("#open-data-terms")
+    assert "Licencia" in terms and "CC BY 4.0" in terms and "dominio público" in terms
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", page.inner_text("#last-change")), "the date of the last change"
+    assert page.locator('a[rel="license"]').get_attribute("href") == "https://creativecommons.org/licenses/by/4.0/"
+    rows = page.locator("table tbody tr").filter(has_text="Instituciones")
+    assert "Cada institución" in rows.first.inner_text(), "the description is in Spanish too"
+    with page.expect_download() as download_info:
+        page.click('a[href="/open-data/agencies.csv"]')
+    download = download_info.value
+    assert download.suggested_filename == "enlace-agencies.csv"
+    with open(download.path(), "rb") as file:
+        raw = file.read()
+    assert raw.startswith(b"\xef\xbb\xbf"), "a byte-order mark: Excel opens the file as UTF-8"
+    text = raw.decode("utf-8")  # opens as UTF-8: no byte is refused
+    assert "Fiscalía General de la República" in text and "FiscalÃ" not in text
+    shown = int(rows.first.locator("td").nth(1).inner_text())
+    assert len(list(csv.reader(io.StringIO(text[1:])))) - 1 == shown > 50, "the whole dataset, as the page counts it"
 
 
 def test_coordinator_creates_a_case_adds_an_action_item_and_resolves_a_flag(page):

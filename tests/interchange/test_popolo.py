@@ -30,8 +30,10 @@ def popolo_registry() -> Registry:
 
 
 def validator(name: str) -> Draft3Validator:
+    """The schema's validator with its formats checked ("uri" by rfc3986-validator, the
+    dates), not only its structure."""
     schema = json.loads((SCHEMAS / f"{name}.json").read_text())
-    return Draft3Validator(schema, registry=popolo_registry())
+    return Draft3Validator(schema, registry=popolo_registry(), format_checker=Draft3Validator.FORMAT_CHECKER)
 
 
 @pytest.fixture
@@ -129,3 +131,36 @@ def test_popolo_runs_a_constant_number_of_queries(api, places, count_queries):
     _, many = count_queries(lambda: api.get(URL))
 
     assert few == many
+
+
+def test_the_validator_checks_that_a_source_is_a_uri():
+    bad = {"id": "x", "name": "X", "sources": [{"url": "https://www.gob.mx/fiscalía"}]}
+    good = {"id": "x", "name": "X", "sources": [{"url": "https://www.gob.mx/fiscal%C3%ADa"}]}
+
+    assert len(list(validator("organization").iter_errors(bad))) == 1
+    assert list(validator("organization").iter_errors(good)) == []
+
+
+def test_a_source_with_a_non_ascii_character_is_exported_as_a_valid_uri(api, catalog):
+    Agency = type(catalog["fgr"])
+    Agency.objects.filter(pk=catalog["fgr"].pk).update(
+        sources=["https://www.gob.mx/fgr/es/articulos/fiscalía-general"], website="https://www.fgr.org.mx/año"
+    )
+
+    body = api.get(URL).json()
+
+    fgr = next(item for item in body["organizations"] if item["id"] == "mx-fgr")
+    assert fgr["sources"][0]["url"] == "https://www.gob.mx/fgr/es/articulos/fiscal%C3%ADa-general"
+    assert fgr["links"][0]["url"] == "https://www.fgr.org.mx/a%C3%B1o"
+    assert list(validator("organization").iter_errors(fgr)) == []
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_popolo_has_both_languages_and_says_so(api, catalog, language):
+    response = api.get(URL, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response["Content-Language"] == "en, es", "the body is the same in both: it holds both languages"
+    fgr = next(item for item in response.json()["organizations"] if item["id"] == "mx-fgr")
+    assert fgr["name"] == "Attorney General's Office"
+    assert fgr["name_es"] == "Fiscalía General de la República"
+    assert {"name": "Fiscalía General de la República", "note": "official name (es)"} in fgr["other_names"]

@@ -10,18 +10,39 @@ import polib
 import pytest
 from django.conf import settings
 
-SOURCE_DIRS = [
-    "registry",
-    "agencies",
-    "cases",
-    "flags",
-    "web",
-    "privacy",
-    "interchange",
-    "federation",
-    "synthetic",
-    "templates",
-]
+# What `makemessages --ignore=.venv` would not read anyway, or cannot hold strings: the copy
+# is the whole project less these, so that an app added on any branch is read too (a fixed
+# list of folders missed new apps).
+NOT_COPIED = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "__pycache__",
+    "*.mo",
+    "*.pyc",
+    "node_modules",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".schemathesis",
+    "staticfiles",
+    "test-results",
+    "backups",
+    "out",
+    "*.sqlite3",
+)
+# The names makemessages collects from Python (its xgettext keywords) and the `_` alias.
+COLLECTED_NAMES = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +51,8 @@ def fresh_catalog(tmp_path_factory) -> polib.POFile:
     `makemessages` would, without touching the working tree."""
     root = Path(settings.BASE_DIR)
     work = tmp_path_factory.mktemp("messages")
-    for name in SOURCE_DIRS:
-        if (root / name).is_dir():
-            shutil.copytree(root / name, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
-    shutil.copytree(root / "locale", work / "locale")
-    shutil.copy(root / "manage.py", work / "manage.py")
+    work = work / "project"
+    shutil.copytree(root, work, ignore=NOT_COPIED, symlinks=True)
     for domain in ("django", "djangojs"):
         if domain == "djangojs" and not (root / "locale" / "es" / "LC_MESSAGES" / "djangojs.po").exists():
             continue
@@ -62,3 +80,22 @@ def test_the_catalog_compiles_and_is_used():
 
     with translation.override("es"):
         assert str(translation.gettext("Spanish")) == "Español"
+
+
+def test_no_module_imports_a_translation_function_under_a_name_makemessages_skips():
+    """`from django.utils.translation import gettext_lazy as _l` hides the strings from
+    makemessages (they stayed English on Spanish pages): only the names it collects."""
+    import ast
+
+    root = Path(settings.BASE_DIR)
+    hidden = []
+    for path in root.rglob("*.py"):
+        if ".venv" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                for alias in node.names:
+                    name = alias.asname or alias.name
+                    if alias.name in COLLECTED_NAMES and name not in COLLECTED_NAMES:
+                        hidden.append(f"{path.relative_to(root)}: {alias.name} as {name}")
+    assert hidden == [], hidden

@@ -32,7 +32,7 @@ PLANTED = {
 def open_data_cells(client, name: str, column: str) -> list[str]:
     response = client.get(f"/open-data/{name}.csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    return [row[column] for row in csv.DictReader(io.StringIO(response.content.decode("utf-8")))]
+    return [row[column] for row in csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig")))]
 
 
 @pytest.mark.parametrize("name", list(PLANTED))
@@ -49,14 +49,15 @@ def test_each_open_data_csv_neutralizes_every_formula_prefix(catalog, anonymous,
 
 def test_open_data_csv_keeps_numbers_dates_booleans_and_blanks_as_before(catalog, anonymous):
     response = anonymous.get("/open-data/agencies.csv")
-    text = response.content.decode("utf-8")
-    assert not text.startswith("\ufeff"), "open-data files keep their format: no BOM"
-    rows = {row["slug"]: row for row in csv.DictReader(io.StringIO(text))}
+    text = response.getvalue().decode("utf-8")
+    assert text.startswith("\ufeff"), "a byte-order mark, as the API's CSV: Excel then reads UTF-8"
+    rows = {row["slug"]: row for row in csv.DictReader(io.StringIO(text[1:]))}
     fgr = rows["mx-fgr"]
-    assert (fgr["country"], fgr["active"], fgr["valid_to"], fgr["parent"]) == ("MX", "True", "", "")
+    assert (fgr["country"], fgr["active"], fgr["valid_to"], fgr["parent"]) == ("MX", "true", "", "")
     assert rows["us-atf"]["parent"] == "us-doj"
-    mandates = list(csv.DictReader(io.StringIO(anonymous.get("/open-data/mandates.csv").content.decode())))
-    assert [int(row["id"]) for row in mandates] == sorted(Mandate.objects.values_list("pk", flat=True))
+    mandates_csv = anonymous.get("/open-data/mandates.csv").getvalue().decode("utf-8-sig")
+    mandates = list(csv.DictReader(io.StringIO(mandates_csv)))
+    assert sorted(int(row["id"]) for row in mandates) == sorted(Mandate.objects.values_list("pk", flat=True))
 
 
 @pytest.mark.parametrize("value", DANGEROUS)
@@ -79,7 +80,7 @@ def test_the_api_csv_keeps_numbers_and_ordinary_text(catalog, anonymous, value):
 
 
 def api_rows(response) -> list[dict]:
-    text = response.content.decode("utf-8")
+    text = response.getvalue().decode("utf-8")
     assert text.startswith("\ufeff"), "the API's CSV keeps its BOM"
     return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 

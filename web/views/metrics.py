@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from agencies.selectors import agencies_labelled, jurisdictions_named
 from cases.models import ActionItem, Theme
 from cases.selectors import metrics_for
+from opendata.charts import accountability_charts
 from registry.models import Role, role_of
 
 BAR_HEIGHT = 22
@@ -99,5 +100,6 @@ def metrics(request):
         "month_chart": month_chart(data["cases"]["per_month"]),
         "per_month": data["cases"]["per_month"],
         "is_public_view": role_of(request.user) == Role.PUBLIC,
+        **accountability_charts(),
     }
     return render(request, "web/metrics.html", context)
