@@ -77,7 +77,7 @@ def test_liaison_officer_finds_atfs_counterpart_for_tracing_and_downloads_the_vc
 def test_journalist_downloads_the_agencies_csv_from_the_spanish_open_data_page(page):
     page.goto("/")
     with page.expect_navigation():
-        page.select_option("#language-select", "es")
+        page.click('button[name="language"]')  # the language button: English -> Español
     page.click('nav.main-nav a[href="/open-data/"]')
     page.wait_for_url("**/open-data/")
     assert page.get_attribute("html", "lang") == "es"
