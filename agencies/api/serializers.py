@@ -9,7 +9,7 @@ from rest_framework import serializers
 from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
 from agencies.selectors import SourceKinds
 from registry.api.formats import URLField
-from registry.api.serializers import RegistrySerializer
+from registry.api.serializers import ModelSerializer, RegistrySerializer
 
 
 def slug_field(queryset, **kwargs):
@@ -27,7 +27,7 @@ def _source_kinds(serializer) -> SourceKinds:
     return serializer._source_kinds
 
 
-class JurisdictionBriefSerializer(serializers.ModelSerializer):
+class JurisdictionBriefSerializer(ModelSerializer):
     class Meta:
         model = Jurisdiction
         fields = ["code", "kind", "name", "name_es"]
@@ -42,7 +42,7 @@ class JurisdictionSerializer(RegistrySerializer):
         fields = ["code", "kind", "name", "name_es", "parent", "borders", "source"]
 
 
-class FunctionalAreaBriefSerializer(serializers.ModelSerializer):
+class FunctionalAreaBriefSerializer(ModelSerializer):
     class Meta:
         model = FunctionalArea
         fields = ["slug", "name", "name_es"]
@@ -54,7 +54,7 @@ class FunctionalAreaSerializer(RegistrySerializer):
         fields = ["slug", "name", "name_es", "description", "description_es"]
 
 
-class AgencyBriefSerializer(serializers.ModelSerializer):
+class AgencyBriefSerializer(ModelSerializer):
     country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     display_name = serializers.CharField(
         read_only=True, help_text=gettext_lazy("The name in the language of the request")
@@ -174,7 +174,7 @@ class AgencyNameSerializer(RegistrySerializer):
         fields = ["id", "agency", "name", "language", "kind", "end_date", "note"]
 
 
-class AgencyNameBriefSerializer(serializers.ModelSerializer):
+class AgencyNameBriefSerializer(ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -219,7 +219,7 @@ class MandateSerializer(RegistrySerializer):
         return value
 
 
-class MandateBriefSerializer(serializers.ModelSerializer):
+class MandateBriefSerializer(ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     function = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -255,7 +255,7 @@ class OfficeSerializer(RegistrySerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class OfficeBriefSerializer(serializers.ModelSerializer):
+class OfficeBriefSerializer(ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -316,7 +316,7 @@ class ContactSerializer(RegistrySerializer):
         return attrs
 
 
-class ContactBriefSerializer(serializers.ModelSerializer):
+class ContactBriefSerializer(ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -334,7 +334,7 @@ class CounterpartLinkSerializer(RegistrySerializer):
         fields = ["id", "agency_a", "agency_b", "function", "instrument", "signed_on", "source", "note"]
 
 
-class CounterpartLinkBriefSerializer(serializers.ModelSerializer):
+class CounterpartLinkBriefSerializer(ModelSerializer):
     agency_a = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     agency_b = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     function = serializers.SlugRelatedField(slug_field="slug", read_only=True)

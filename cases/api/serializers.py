@@ -8,6 +8,7 @@ from rest_framework import serializers
 from agencies.models import Agency, Contact, FunctionalArea, Jurisdiction
 from cases import selectors, services
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseSubject
+from registry.api.serializers import ModelSerializer
 
 
 def slug_field(queryset, **kwargs):
@@ -59,7 +60,7 @@ class JurisdictionCodesField(serializers.ManyRelatedField):
         return super().to_representation(iterable)
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(ModelSerializer):
     agency = slug_field(Agency.objects.all())
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.visible(), required=False, allow_null=True, help_text=_("Liaison contact id")
@@ -76,7 +77,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         return services.participant_add(case=self.context["case"], user=request_user(self), **validated_data)
 
 
-class CaseBriefSerializer(serializers.ModelSerializer):
+class CaseBriefSerializer(ModelSerializer):
     lead_agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -84,7 +85,7 @@ class CaseBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "reference", "title", "status", "sensitivity", "lead_agency"]
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     lead_agency = slug_field(
         Agency.objects.all(),
         required=False,
@@ -142,7 +143,7 @@ class CaseSerializer(serializers.ModelSerializer):
         return services.case_update(case=instance, user=request_user(self), **validated_data)
 
 
-class SubjectSerializer(serializers.ModelSerializer):
+class SubjectSerializer(ModelSerializer):
     recovered_in = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
     case = serializers.PrimaryKeyRelatedField(read_only=True)
 
@@ -183,7 +184,7 @@ class SubjectSerializer(serializers.ModelSerializer):
         return services.subject_update(subject=instance, user=request_user(self), **validated_data)
 
 
-class ActionItemBriefSerializer(serializers.ModelSerializer):
+class ActionItemBriefSerializer(ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     overdue = serializers.BooleanField(read_only=True)
 
@@ -199,7 +200,7 @@ class VisibleCaseField(serializers.PrimaryKeyRelatedField):
         return selectors.cases_visible_to(self.context["request"].user)
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(ModelSerializer):
     case = VisibleCaseField(
         required=False,
         allow_null=True,
@@ -273,7 +274,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         return instance
 
 
-class ActionUpdateSerializer(serializers.ModelSerializer):
+class ActionUpdateSerializer(ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # Blank on an update that only adds text: the schema must allow "" beside the statuses.
     old_status = serializers.ChoiceField(choices=ActionItem.Status.choices, allow_blank=True, read_only=True)

@@ -11,9 +11,11 @@ from agencies.api.serializers import AgencyBriefSerializer
 from flags.models import Flag, FlagEvent, FlagStatus
 from flags.reasons import FlagBook
 from flags.services import USER_STATUSES
+from registry.api.formats import StringField
+from registry.api.serializers import ModelSerializer
 
 
-class FlagEventSerializer(serializers.ModelSerializer):
+class FlagEventSerializer(ModelSerializer):
     note = serializers.CharField(source="display_note", read_only=True)
     user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     old_status = serializers.ChoiceField(choices=FlagStatus.choices, allow_blank=True, read_only=True)
@@ -23,7 +25,7 @@ class FlagEventSerializer(serializers.ModelSerializer):
         fields = ["old_status", "new_status", "note", "user", "at"]
 
 
-class FlagSerializer(serializers.ModelSerializer):
+class FlagSerializer(ModelSerializer):
     agencies = AgencyBriefSerializer(many=True, read_only=True)
     reason = serializers.SerializerMethodField(help_text="Why the flag was raised, in the reader's language")
     concerns = serializers.SerializerMethodField(help_text="What the flag concerns, as far as the reader may know")
@@ -79,4 +81,4 @@ class FlagResolveSerializer(serializers.Serializer):
         choices=USER_STATUSES,
         error_messages={"invalid_choice": _("Choose one of: acknowledged, resolved, dismissed.")},
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    note = StringField(required=False, allow_blank=True, max_length=4000, default="")

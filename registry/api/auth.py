@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from registry.api.formats import StringField
 from registry.api.permissions import SignedIn
 from registry.api.throttles import AnonymousRateThrottle, SignedInRateThrottle
 from registry.api.tokens import ExpiringTokenAuthentication, token_expires_at
@@ -19,8 +20,8 @@ from registry.models import SecurityEvent
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(label=gettext_lazy("username"), max_length=150)
-    password = serializers.CharField(
+    username = StringField(label=gettext_lazy("username"), max_length=150)
+    password = StringField(
         label=gettext_lazy("password"), max_length=4096, style={"input_type": "password"}, trim_whitespace=False
     )
     otp = serializers.RegexField(

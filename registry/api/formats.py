@@ -24,6 +24,34 @@ from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+# --------------------------------------------------------------------------------------- strings
+
+
+class TextOnly:
+    """A string field that takes only a JSON string. DRF's string fields also take a number and
+    turn it into text (`"name": 0` saved "0"): the OpenAPI document says `string`, so the API
+    refuses what the document calls invalid."""
+
+    default_error_messages = {"not_text": gettext_lazy("Give text (a JSON string), not a number or another type.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
+class StringField(TextOnly, serializers.CharField):
+    pass
+
+
+class SlugField(TextOnly, serializers.SlugField):
+    pass
+
+
+class EmailField(TextOnly, serializers.EmailField):
+    pass
+
+
 # ------------------------------------------------------------------------------------------ URLs
 
 
@@ -94,7 +122,7 @@ class URLPatternValidator:
         return isinstance(other, URLPatternValidator)
 
 
-class URLField(serializers.URLField):
+class URLField(TextOnly, serializers.URLField):
     """DRF's URLField (Django's URLValidator), and the pattern the OpenAPI document states."""
 
     def __init__(self, **kwargs):

@@ -6,18 +6,29 @@ from django.db import models
 from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
 
-from registry.api.formats import URLField
+from registry.api.formats import EmailField, SlugField, StringField, URLField
 
 
-class RegistrySerializer(serializers.ModelSerializer):
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's model serializer with the registry's string fields: text only (no number taken as
+    text) and URLs checked against the pattern the OpenAPI document states."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StringField,
+        models.TextField: StringField,
+        models.SlugField: SlugField,
+        models.EmailField: EmailField,
+        models.URLField: URLField,
+    }
+
+
+class RegistrySerializer(ModelSerializer):
     """A model serializer that runs the model's full_clean() before saving.
 
     Each resource also has a brief serializer (a few identifying fields), used when it is
     nested in another and on `?brief=1`.
     """
-
-    # A URL is checked against the pattern the OpenAPI document states, not only by Django.
-    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.URLField: URLField}
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

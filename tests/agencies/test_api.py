@@ -569,6 +569,24 @@ def test_sources_are_a_list_of_urls_or_a_400_naming_them(admin_api, sources, mes
     assert admin_api.patch("/api/v1/agencies/us-dea/", {"sources": []}, format="json").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "field", "value"),
+    [
+        ("/api/v1/functions/", "name", 0),
+        ("/api/v1/functions/", "slug", 12),
+        ("/api/v1/functions/", "description", ["a"]),
+        ("/api/v1/functions/", "name", True),
+    ],
+)
+def test_a_string_field_takes_only_text(admin_api, path, field, value):
+    """DRF would save `0` as "0"; the schema says `string`, so a number is a 400 naming the field."""
+    data = {"slug": "border-liaison", "name": "Border liaison", "name_es": "Enlace fronterizo"} | {field: value}
+    response = admin_api.post(path, data, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 400
+    assert response.json()[field] == ["Indique texto (una cadena JSON), no un número ni otro tipo."]
+    assert not FunctionalArea.objects.filter(slug__in=["border-liaison", "12"]).exists()
+
+
 @pytest.mark.parametrize("website", [" https://www.dea.gov/", "https://www.dea.gov/\n", "http://[::1]/"])
 def test_a_url_the_schema_refuses_is_refused(admin_api, website):
     AgencyFactory(slug="us-dea")
