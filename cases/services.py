@@ -254,9 +254,29 @@ def participant_remove(*, case: Case, user, agency: Agency) -> None:
 
 # ---------------------------------------------------------------- subjects
 
-SUBJECT_DETAILS = ("make", "model", "caliber", "recovered_on", "recovered_in", "trace_number", "trace_status")
+SUBJECT_DETAILS = (
+    "make",
+    "model",
+    "caliber",
+    "recovered_on",
+    "recovered_in",
+    "trace_number",
+    "trace_status",
+    "trace_requested_on",
+    "trace_result_on",
+)
 SUBJECT_FIELDS = (*SUBJECT_DETAILS, "note", "birth_date")
-NULLABLE = ("recovered_on", "recovered_in", "birth_date", "assignee", "function", "due_date", "case")
+NULLABLE = (
+    "recovered_on",
+    "recovered_in",
+    "trace_requested_on",
+    "trace_result_on",
+    "birth_date",
+    "assignee",
+    "function",
+    "due_date",
+    "case",
+)
 
 
 def _blank_if_none(name: str, value: Any) -> Any:
