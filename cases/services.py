@@ -265,7 +265,8 @@ SUBJECT_DETAILS = (
     "trace_requested_on",
     "trace_result_on",
 )
-SUBJECT_FIELDS = (*SUBJECT_DETAILS, "note", "birth_date")
+# What a subject holds beside its kind and identifier; the API serializer lists these too.
+SUBJECT_FIELDS = ("note", "birth_date", *SUBJECT_DETAILS)
 NULLABLE = (
     "recovered_on",
     "recovered_in",
