@@ -83,6 +83,19 @@ def today() -> datetime.date:
 
 
 @pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    """A request in Spanish leaves Spanish active in the thread (LocaleMiddleware activates the
+    request's language and nothing puts it back), and management commands write in the active
+    language: without this, a command's output depends on which test ran before it in the same
+    worker."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _no_expiry_while_a_test_runs(monkeypatch):
     """No test depends on how fast the machine is: what the code keeps for a while (the
     60-second caches of counterparts, metrics and the coverage matrix; the session's activity
