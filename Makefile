@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev system-deps messages migrate data run test test-future test-fast lint format migrations-check ci clean
+.PHONY: help install install-dev system-deps node-deps messages migrate data run test test-future test-fast lint format migrations-check ci clean
 
 help:
 	@echo "make run      set up the quickstart (SQLite) and serve on http://$(HOST):$(PORT)"
@@ -46,6 +46,23 @@ system-deps:
 	  fi; \
 	fi
 
+# axe-core, from the npm registry, which the browser tests inject into every page to check it
+# against WCAG 2.2 AA (tests/browser/test_accessibility.py). Node.js and npm come from
+# Debian when missing and running as root; the lock file pins the exact release.
+AXE := tests/browser/node_modules/.installed
+node-deps: $(AXE)
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian packages: nodejs npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "Missing Debian packages: nodejs npm — install them with: sudo apt-get install nodejs npm"; exit 1; \
+	  fi; \
+	fi
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 messages: $(VENV)/.installed-runtime
 	@command -v msgfmt >/dev/null || $(MAKE) --no-print-directory system-deps NEED_CHROMIUM=0
 	@DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
@@ -68,7 +85,7 @@ run: data
 # Two workers (one per core); tests marked `serial` (they stop shared services such as
 # PostgreSQL) run alone afterwards. pytest's exit 5 means "no test selected".
 PYTEST_WORKERS ?= 2
-test: install-dev system-deps messages
+test: install-dev system-deps messages node-deps
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" --durations=10 $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
@@ -102,7 +119,7 @@ migrations-check: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles tests/browser/node_modules
 
 # Performance bench (bench/README.md), on PostgreSQL (BENCH_DATABASE_SERVER, default the local
 # server): scales 0.1 and 1, writes bench/results.md. bench-smoke: scale 0.01 in a minute, for CI.
