@@ -1,7 +1,7 @@
 """Short-lived cache of catalog reads (counterpart rankings), invalidated by every catalog write.
 
 Every key is built under the catalog's current version, a random token kept in the cache
-itself. Saving or deleting an agency, office, mandate, contact, counterpart link, jurisdiction or
+itself. Saving or deleting an agency, other name, office, mandate, contact, counterpart link, jurisdiction or
 functional area (or changing their many-to-many places, borders or liaison functions)
 replaces the token, so every entry built before the write is never read again and the
 write is visible at once. The token is replaced when the write happens (the writer's own
@@ -37,18 +37,34 @@ def bump_catalog_version() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
-def _catalog_written(sender, **kwargs) -> None:
-    if kwargs.get("raw"):
-        return  # loaddata: nothing has been cached from rows that did not exist
+def catalog_written() -> None:
+    """Forget every cached catalog read now and again when the transaction commits: for
+    writes the ORM's signals do not see (bulk inserts)."""
     bump_catalog_version()
     transaction.on_commit(bump_catalog_version, robust=True)
 
 
+def _catalog_written(sender, **kwargs) -> None:
+    if kwargs.get("raw"):
+        return  # loaddata: nothing has been cached from rows that did not exist
+    catalog_written()
+
+
 def connect_signals() -> None:
-    from agencies.models import Agency, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+    from agencies.models import (
+        Agency,
+        AgencyName,
+        Contact,
+        CounterpartLink,
+        FunctionalArea,
+        Jurisdiction,
+        Mandate,
+        Office,
+    )
 
     # Offices too: a public phone or e-mail makes an agency reachable, which ranks counterparts.
-    for model in (Agency, Mandate, Contact, CounterpartLink, Jurisdiction, FunctionalArea, Office):
+    # Other names too: the agency search matches them (and the list keeps its counts).
+    for model in (Agency, AgencyName, Mandate, Contact, CounterpartLink, Jurisdiction, FunctionalArea, Office):
         post_save.connect(_catalog_written, sender=model, dispatch_uid=f"agencies-cache-save-{model.__name__}")
         post_delete.connect(_catalog_written, sender=model, dispatch_uid=f"agencies-cache-delete-{model.__name__}")
     for through in (Mandate.jurisdictions.through, Jurisdiction.borders.through, Contact.functions.through):

@@ -211,10 +211,15 @@ class Agency(LineageMixin, TrackedModel):
     history = HistoricalRecords(excluded_fields=["search_text", "search_acronyms", "lineage"])
 
     class Meta:
-        ordering = ["name"]
+        # The id breaks ties between equal names, so that pages never overlap; the index
+        # serves the list's default order (a page is read off it, not sorted from the catalog).
+        ordering = ["name", "id"]
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
-        indexes = [models.Index(fields=["kind"], name="agency_kind")]
+        indexes = [
+            models.Index(fields=["kind"], name="agency_kind"),
+            models.Index(fields=["name", "id"], name="agency_name_id"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(slug=""), name="agency_slug_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="agency_official_english_name_not_empty"),

@@ -157,6 +157,9 @@ class Counterpart:
 BASES = ["link", "national", "border", "international"]
 ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, None]
 COUNTERPARTS_CACHE_SECONDS = 60
+# How long the agency list keeps the count of a filter and a page as sent (agencies/api/views.py).
+LIST_COUNT_CACHE_SECONDS = 60
+LIST_PAGE_CACHE_SECONDS = 60
 # Each counterpart comes with its best few liaisons for the function (active first, most
 # recently verified first); the agency page lists them all.
 CONTACTS_PER_COUNTERPART = 3

@@ -26,7 +26,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="enlace_perf", help="bench database name (enlace_perf, enlace_perf_full)")
-    keys = [key for key, _label, _target in CALLS] + ["subject_save"]
+    keys = [key for key, _label, _target in CALLS] + ["subject_save", "agencies", "agencies_brief", "agencies_function", "agencies_country", "agencies_level", "agencies_kind"]
     parser.add_argument("--calls", default=",".join(keys), help=f"comma-separated, of: {', '.join(keys)}")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--profile", action="store_true")
@@ -49,7 +49,9 @@ def main() -> None:
     api.defaults["HTTP_AUTHORIZATION"] = f"Token {scenario.token_for(actors['objects']['coordinator'])}"
     web = Client()
     web.force_login(actors["objects"]["coordinator"])
-    clients = {"search": Client(), "agencies_filtered": Client(), "case_page": web, "livez": Client()}
+    anonymous = Client()
+    clients = {"case_page": web}
+    clients.update({key: anonymous for key in scenario.paths(actors) if key.startswith(("search", "agencies", "livez"))})
     paths = scenario.paths(actors)
     profiler = cProfile.Profile() if args.profile else None
     for key in args.calls.split(","):

@@ -79,6 +79,13 @@ def token_for(user) -> str:
 def paths(actors: dict) -> dict[str, str]:
     return {
         "search": "/api/v1/agencies/?q=fiscalia",
+        # The catalog as a client first reads it (issue 20): a page of 50, whole representation.
+        "agencies": "/api/v1/agencies/?limit=50",
+        "agencies_brief": "/api/v1/agencies/?limit=50&brief=1",
+        "agencies_function": "/api/v1/agencies/?function=criminal-investigation&limit=50",
+        "agencies_country": "/api/v1/agencies/?country=MX&limit=50",
+        "agencies_level": "/api/v1/agencies/?level=municipal&limit=50",
+        "agencies_kind": "/api/v1/agencies/?kind=prosecution&limit=50",
         "agencies_filtered": "/api/v1/agencies/?function=criminal-investigation&jurisdiction=US-TX",
         "counterparts": f"/api/v1/agencies/{actors['counterparts_of']}/counterparts/?function=firearms-tracing",
         "contacts": f"/api/v1/contacts/?agency={actors['agency']}&function={actors['contact_function']}",

@@ -20,6 +20,7 @@ from rest_framework.validators import UniqueValidator
 from simple_history.utils import bulk_create_with_history
 
 from agencies.api import serializers as catalog
+from agencies.cache import catalog_written
 from agencies.models import Agency, AgencyName, Contact, Mandate, Office
 from flags.services import deferred_flag_sync
 from interchange.tabular import LIST_SEPARATOR, NUMBER, UnreadableFile, looks_like_formula, read_table
@@ -330,6 +331,7 @@ class _RowValidator:
         try:
             with transaction.atomic():
                 bulk_create_with_history([item for item, _outcome in pending], self.spec.model, batch_size=self.BATCH)
+            catalog_written()  # a bulk insert sends no post_save: cached catalog reads must go
             return
         except (IntegrityError, DjangoValidationError):
             pass

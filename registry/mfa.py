@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registry.middleware import may_be_signed_in
 from registry.models import SecurityEvent
 from registry.security_events import record_event
 
@@ -88,3 +90,15 @@ def device_secret(device: TOTPDevice) -> str:
     from base64 import b32encode
 
     return b32encode(device.bin_key).decode()
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's, which wraps the session's user to tell whether it gave a second factor,
+    skipped where that user can only be the anonymous one (no session cookie, see
+    may_be_signed_in): a token client's user is authenticated by the API itself, after the
+    middleware, and never counts as verified."""
+
+    def __call__(self, request):
+        if not may_be_signed_in(request):
+            return self.get_response(request)
+        return super().__call__(request)

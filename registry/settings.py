@@ -104,19 +104,19 @@ MIDDLEWARE = [
     # With read replicas: which database each query of the request reads (registry/db/router.py).
     *(["registry.db.router.ReplicaMiddleware"] if env_list("DATABASE_REPLICA_URLS") else []),
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "registry.middleware.CSPMiddleware",  # django-csp's, with its constant header built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "registry.middleware.LocaleMiddleware",  # Django's, without the URL-prefix lookups
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "registry.mfa.OTPMiddleware",  # django-otp's, skipped without a session cookie
     "registry.middleware.IdleSessionTimeoutMiddleware",
     "registry.middleware.SecondFactorRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "registry.middleware.MessageMiddleware",  # Django's, with the storage built on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
+    "registry.middleware.HistoryRequestMiddleware",  # simple-history's, without its context manager
     # Database down → 503 (with Retry-After) instead of a 500, for views and the middleware below.
     "registry.middleware.DatabaseUnavailableMiddleware",
     "registry.middleware.IdempotencyMiddleware",

@@ -111,6 +111,8 @@ def _no_expiry_while_a_test_runs(monkeypatch):
 
     for module, name in [
         (agency_selectors, "COUNTERPARTS_CACHE_SECONDS"),
+        (agency_selectors, "LIST_COUNT_CACHE_SECONDS"),
+        (agency_selectors, "LIST_PAGE_CACHE_SECONDS"),
         (case_selectors, "METRICS_CACHE_SECONDS"),
         (agency_selectors, "COVERAGE_CACHE_SECONDS"),
     ]:

@@ -4,6 +4,7 @@ counterparts action."""
 import hashlib
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.http import HttpResponse
 from django.utils.translation import get_language
@@ -19,7 +20,7 @@ from agencies.cache import catalog_cache_key
 from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
 from registry.api.pagination import RegistryPagination
 from registry.api.permissions import PublicReadAdminWrite, SignedInReadAdminWrite
-from registry.api.viewsets import RegistryViewSet
+from registry.api.viewsets import RegistryViewSet, not_modified, not_modified_response
 
 
 class JurisdictionViewSet(RegistryViewSet):
@@ -44,11 +45,15 @@ class FunctionalAreaViewSet(RegistryViewSet):
 
 
 class PageWithItsCount(RegistryPagination):
-    """The page and the number of rows matching in one query instead of two: the count is
-    an uncorrelated subquery of the page query (PostgreSQL runs it once, as an InitPlan),
-    so the filter is planned and sent once. (A COUNT(*) OVER () window would buffer every
-    matching row, whole, before the first: slower than the COUNT over the whole catalog.)
-    An empty page (an offset past the end) asks for the count alone, as usual."""
+    """The page and the number of rows matching. The count of a filter is kept under the
+    catalog's version (agencies/cache.py: every catalog write replaces it), so a filter's
+    second page, or the same list asked again, reads the page alone: at national scale
+    counting 19,000 agencies that hold a function costs ten times the page itself, read
+    in the list's order off its index. Not yet kept, the count is an uncorrelated subquery
+    of the page query (PostgreSQL runs it once, as an InitPlan), so the filter is planned
+    and sent once. (A COUNT(*) OVER () window would buffer every matching row, whole,
+    before the first: slower than the COUNT over the whole catalog.) An empty page (an
+    offset past the end) asks for the count alone, as usual."""
 
     def paginate_queryset(self, queryset, request, view=None):
         if not isinstance(queryset, QuerySet) or queryset.query.distinct or queryset.query.combinator:
@@ -60,9 +65,20 @@ class PageWithItsCount(RegistryPagination):
             return None
         self.offset = self.get_offset(request)
         matching = queryset.order_by().annotate(whole=Value(1)).values("whole").annotate(n=Count("*")).values("n")
-        counted = queryset.annotate(matching_count=Subquery(matching, output_field=IntegerField()))
-        page = list(counted[self.offset : self.offset + self.limit])
-        self.count = page[0].matching_count if page else self.get_count(queryset)
+        try:
+            sql, params = matching.query.get_compiler(queryset.db).as_sql()
+        except EmptyResultSet:  # a filter that can match nothing (an empty IN list)
+            sql, params = "", ()
+        key = catalog_cache_key("list-count", hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:40])
+        self.count = cache.get(key) if sql else None
+        if self.count is not None:
+            page = list(queryset[self.offset : self.offset + self.limit])
+        else:
+            counted = queryset.annotate(matching_count=Subquery(matching, output_field=IntegerField()))
+            page = list(counted[self.offset : self.offset + self.limit])
+            self.count = page[0].matching_count if page else self.get_count(queryset)
+            if sql:
+                cache.set(key, self.count, selectors.LIST_COUNT_CACHE_SECONDS)
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
         return page
@@ -137,19 +153,51 @@ class AgencyViewSet(RegistryViewSet):
         cache reads neither the agency nor the function."""
         function_slug = request.query_params.get("function", "")
         with_contacts = selectors.may_see_contacts(request.user)
-        as_json = request.accepted_renderer.format == "json"
+        return self.cached_json_page(
+            request,
+            ("counterparts-page", int(with_contacts)),
+            lambda: self.get_paginated_response(self._counterparts_rows(function_slug, with_contacts)),
+            selectors.COUNTERPARTS_CACHE_SECONDS,
+        )
+
+    def list(self, request, *args, **kwargs):
+        """A page of the catalog is the same for every reader (public facts): kept as sent, like
+        the counterparts, under the catalog's version, with an ETag of its bytes (a client
+        whose copy is current gets 304). Invalid filters are refused before anything is kept."""
+        return self.cached_json_page(
+            request,
+            ("agency-list-page",),
+            lambda: super(AgencyViewSet, self).list(request, *args, **kwargs),
+            selectors.LIST_PAGE_CACHE_SECONDS,
+        )
+
+    def cached_json_page(self, request, kind: tuple, build, seconds):
+        """A JSON page kept as sent (its bytes) under the catalog's version (agencies/cache.py),
+        so a catalog write is visible at once; the key holds everything the bytes depend on:
+        host and path (the page links), language (the display names), and `kind` (what else
+        the page depends on, e.g. whether the reader may see contacts). Only a 200 is kept;
+        the browsable API and the CSV are rendered as usual."""
+        if request.accepted_renderer.format != "json":
+            return build()
         asked = hashlib.sha256(f"{request.get_host()}\n{request.get_full_path()}".encode()).hexdigest()[:40]
-        key = catalog_cache_key("counterparts-page", asked, int(with_contacts), get_language())
-        cached = cache.get(key) if as_json else None
-        if cached is not None:
-            body, content_type = cached
-            return HttpResponse(body, content_type=content_type)
-        response = self.get_paginated_response(self._counterparts_rows(function_slug, with_contacts))
-        if not as_json:
-            return response  # the browsable API: rendered as usual
-        body = request.accepted_renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
-        cache.set(key, (body, request.accepted_media_type), selectors.COUNTERPARTS_CACHE_SECONDS)
-        return HttpResponse(body, content_type=request.accepted_media_type)
+        key = catalog_cache_key(*kind, asked, get_language())
+        cached = cache.get(key)
+        if cached is None:
+            response = build()
+            if response.status_code != 200:
+                return response
+            body = request.accepted_renderer.render(
+                response.data, request.accepted_media_type, self.get_renderer_context()
+            )
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            cached = (body, request.accepted_media_type, etag)
+            cache.set(key, cached, seconds)
+        body, content_type, etag = cached
+        if not_modified(request, etag):
+            return not_modified_response(etag)
+        response = HttpResponse(body, content_type=content_type)
+        response["ETag"] = etag
+        return response
 
     def _counterparts_rows(self, function_slug: str, with_contacts: bool) -> list:
         agency = self.get_object()

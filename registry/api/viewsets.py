@@ -118,7 +118,8 @@ class QueryParametersAsDocumented:
             filters = filterset_class.base_filters.items()
             booleans |= {n for n, f in filters if isinstance(f, django_filters.BooleanFilter)}
         for name in booleans:
-            if request.query_params.get(name, "").lower() not in BRIEF_VALUES:
+            # Present, it must say true or false: an empty value is neither (the schema's boolean).
+            if name in request.query_params and request.query_params[name].lower() not in BRIEF_VALUES.keys() - {""}:
                 errors.setdefault(name, [_("Give true or false.")])
         if errors:
             raise ValidationError(errors)
