@@ -26,7 +26,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="enlace_perf", help="bench database name (enlace_perf, enlace_perf_full)")
-    keys = [key for key, _label, _target in CALLS] + ["subject_save", "agencies", "agencies_brief", "agencies_function", "agencies_country", "agencies_level", "agencies_kind"]
+    lists = ["agencies", "agencies_brief", "agencies_function", "agencies_country", "agencies_level", "agencies_kind"]
+    keys = [key for key, _label, _target in CALLS] + ["subject_save", *lists]
     parser.add_argument("--calls", default=",".join(keys), help=f"comma-separated, of: {', '.join(keys)}")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--profile", action="store_true")
@@ -51,7 +52,8 @@ def main() -> None:
     web.force_login(actors["objects"]["coordinator"])
     anonymous = Client()
     clients = {"case_page": web}
-    clients.update({key: anonymous for key in scenario.paths(actors) if key.startswith(("search", "agencies", "livez"))})
+    public = ("search", "agencies", "livez")
+    clients.update({key: anonymous for key in scenario.paths(actors) if key.startswith(public)})
     paths = scenario.paths(actors)
     profiler = cProfile.Profile() if args.profile else None
     for key in args.calls.split(","):
