@@ -137,6 +137,8 @@ bench-deps:
 
 bench: install bench-deps
 	$(PY) bench/run.py $(BENCH_ARGS)
+	@# The catalog lists beside a stock DRF scaffold, built and measured in the same run (issue 20).
+	$(PY) bench/scaffold.py
 
 bench-smoke: install
 	$(PY) bench/run.py --smoke --drop $(BENCH_ARGS)

@@ -743,7 +743,7 @@ def _kept_sections(path: Path) -> str:
         return ""
     text = path.read_text()
     kept = ""
-    for name in ("federation", "scaleout"):  # bench/federation.py's, bench/scaleout.py's
+    for name in ("federation", "scaleout", "scaffold"):  # bench/federation.py's, scaleout.py's, scaffold.py's
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
         if start in text and end in text:
             kept += "\n\n" + text[text.index(start) : text.index(end) + len(end)] + "\n"
