@@ -315,13 +315,16 @@ class AgencyName(TrackedModel):
 
 
 class MandateQuerySet(models.QuerySet):
-    def active(self, on: datetime.date | None = None):
+    def in_force(self, on: datetime.date | None = None):
+        """Mandates whose dates hold on the day (today), whatever their agency."""
         on = on or timezone.localdate()
         return self.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=on),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=on),
-            agency__active=True,
+            Q(valid_from__isnull=True) | Q(valid_from__lte=on), Q(valid_to__isnull=True) | Q(valid_to__gte=on)
         )
+
+    def active(self, on: datetime.date | None = None):
+        """Mandates in force, of an active agency."""
+        return self.in_force(on).filter(agency__active=True)
 
     def covering(self, jurisdiction: "Jurisdiction"):
         """Mandates over the jurisdiction itself or any place containing it."""

@@ -21,6 +21,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -127,9 +128,16 @@ def jurisdictions_within(jurisdiction_ids: list[int]) -> QuerySet:
 
 
 def agencies_with_function(queryset: QuerySet, function: FunctionalArea | str) -> QuerySet:
-    slug = function.slug if isinstance(function, FunctionalArea) else function
-    holders = Mandate.objects.active().filter(function__slug=slug).values("agency_id")
-    return queryset.filter(pk__in=holders)
+    """The active agencies holding a mandate in force for the function. Written for the
+    planner: the function's id as a scalar subquery (no join to the functional areas) and
+    the agency's own `active` on the outer query (no join back to the agencies), so that at
+    national scale the holders are one bitmap scan of the mandates' function index."""
+    if isinstance(function, FunctionalArea):
+        function_id = function.pk
+    else:
+        function_id = Subquery(FunctionalArea.objects.filter(slug=function).values("pk")[:1])
+    holders = Mandate.objects.in_force().filter(function_id=function_id).values("agency_id")
+    return queryset.filter(active=True, pk__in=holders)
 
 
 def agencies_covering(queryset: QuerySet, jurisdiction: Jurisdiction) -> QuerySet:

@@ -27,6 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="enlace_perf", help="bench database name (enlace_perf, enlace_perf_full)")
     lists = ["agencies", "agencies_brief", "agencies_function", "agencies_country", "agencies_level", "agencies_kind"]
+    lists += ["agencies_deep", "agencies_function_deep"]
     keys = [key for key, _label, _target in CALLS] + ["subject_save", *lists]
     parser.add_argument("--calls", default=",".join(keys), help=f"comma-separated, of: {', '.join(keys)}")
     parser.add_argument("--requests", type=int, default=50)

@@ -59,6 +59,13 @@ MARK_START, MARK_END = "<!-- scaffold:start -->", "<!-- scaffold:end -->"
 CALLS = [
     ("framework floor (`/livez`)", "/livez", "/livez"),
     ("agency list, 50 per page", "/api/v1/agencies/?limit=50", "/api/agencies/?limit=50"),
+    # Each request another page (random offset, bench/wrk_pages.lua): no kept page answers.
+    ("agency list, every page new", "/api/v1/agencies/?limit=50", "/api/agencies/?limit=50"),
+    (
+        "by function, every page new",
+        "/api/v1/agencies/?function=criminal-investigation&limit=50",
+        "/api/agencies/?function=criminal-investigation&limit=50",
+    ),
     ("agency list, `brief=1`", "/api/v1/agencies/?limit=50&brief=1", "/api/agencies/?limit=50"),
     (
         "filtered by function",
@@ -268,11 +275,19 @@ def serve(command: list[str], cwd: Path, env: dict[str, str], port: int) -> subp
     return server
 
 
-def wrk(port: int, path: str, seconds: int, connections: int) -> dict:
-    script = ROOT / "bench" / "wrk_report.lua"
+def wrk(port: int, path: str, seconds: int, connections: int, *, pages: int = 0) -> dict:
+    """wrk on one path; with `pages`, each request asks for a page at a random offset below it."""
+    report = ROOT / "bench" / "wrk_report.lua"
+    script = ROOT / "bench" / "wrk_pages.lua" if pages else report
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script)]
+    env = {**os.environ, "BENCH_WRK_REPORT": str(report), "BENCH_MAX_OFFSET": str(max(0, pages - 50))}
     output = subprocess.run(  # noqa: S603
-        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, timeout=seconds + 60, check=False
+        [*command, f"http://127.0.0.1:{port}{path}"],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
+        env=env,
     ).stdout
     found = dict(re.findall(r"^BENCH (\w+) ([\d.]+)$", output, flags=re.MULTILINE))
     if "rps" not in found:
@@ -297,17 +312,18 @@ def combined(rounds: list[dict]) -> dict:
     }
 
 
-def measure(enlace_port: int, scaffold_port: int, seconds: int, rounds: int, calls: list) -> list[dict]:
+def measure(enlace_port: int, scaffold_port: int, seconds: int, rounds: int, calls: list, agencies: int) -> list[dict]:
     rows = []
     for label, enlace_path, scaffold_path in calls:
+        pages = agencies if "every page new" in label else 0
         for port, path in ((enlace_port, enlace_path), (scaffold_port, scaffold_path)):
-            wrk(port, path, 1, 4)  # warm both workers
+            wrk(port, path, 1, 4, pages=pages)  # warm both workers
         measured = {"enlace": [], "scaffold": []}
         for _ in range(rounds):
-            measured["enlace"].append(wrk(enlace_port, enlace_path, seconds, 4))
-            measured["scaffold"].append(wrk(scaffold_port, scaffold_path, seconds, 4))
+            measured["enlace"].append(wrk(enlace_port, enlace_path, seconds, 4, pages=pages))
+            measured["scaffold"].append(wrk(scaffold_port, scaffold_path, seconds, 4, pages=pages))
         row = {"label": label, "enlace": combined(measured["enlace"]), "scaffold": combined(measured["scaffold"])}
-        row["single"] = wrk(enlace_port, enlace_path, seconds, 1)
+        row["single"] = wrk(enlace_port, enlace_path, seconds, 1, pages=pages)
         row["ratio"] = row["enlace"]["rps"] / row["scaffold"]["rps"] if row["scaffold"]["rps"] else float("nan")
         print(
             f"  {label:<28} Enlace {row['enlace']['rps']:7.0f} req/s p95 {row['enlace']['p95']:6.1f} ms | "
@@ -346,6 +362,11 @@ def render(rows: list[dict], *, scale: float, counts: dict, seconds: int, rounds
             f"p50 {row['single']['p50']:.1f} ms, p95 {row['single']['p95']:.1f} ms |"
         )
     lines += [
+        "",
+        "A page of the same list asked again is served as kept (the catalog's version, "
+        "agencies/cache.py); the *every page new* rows ask for a page at a random offset on each "
+        "request (`bench/wrk_pages.lua`), so that no kept page answers: the cost of building "
+        "pages, as a client paging through the whole catalog meets it.",
         "",
         "The scaffold (built by the script in a temporary folder): `startproject` with its stock "
         "middleware, debug off, persistent connections; one app with the models, a nested "
@@ -402,7 +423,7 @@ def main() -> None:
             servers.append(serve([gunicorn, "scaffold.wsgi", "-w", "2"], Path(folder), scaffold_env, scaffold_port))
             wanted = [part for part in args.calls.split(",") if part]
             calls = [call for call in CALLS if not wanted or any(part in call[0] for part in wanted)]
-            rows = measure(enlace_port, scaffold_port, args.duration, args.rounds, calls)
+            rows = measure(enlace_port, scaffold_port, args.duration, args.rounds, calls, counts["catalog_agency"])
         finally:
             for server in servers:
                 server.send_signal(signal.SIGTERM)

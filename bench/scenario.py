@@ -86,6 +86,8 @@ def paths(actors: dict) -> dict[str, str]:
         "agencies_country": "/api/v1/agencies/?country=MX&limit=50",
         "agencies_level": "/api/v1/agencies/?level=municipal&limit=50",
         "agencies_kind": "/api/v1/agencies/?kind=prosecution&limit=50",
+        "agencies_deep": "/api/v1/agencies/?limit=50&offset=15000",
+        "agencies_function_deep": "/api/v1/agencies/?function=criminal-investigation&limit=50&offset=15000",
         "agencies_filtered": "/api/v1/agencies/?function=criminal-investigation&jurisdiction=US-TX",
         "counterparts": f"/api/v1/agencies/{actors['counterparts_of']}/counterparts/?function=firearms-tracing",
         "contacts": f"/api/v1/contacts/?agency={actors['agency']}&function={actors['contact_function']}",

@@ -45,7 +45,8 @@ class FunctionalAreaViewSet(RegistryViewSet):
 
 
 class PageWithItsCount(RegistryPagination):
-    """The page and the number of rows matching. The count of a filter is kept under the
+    """The page and the number of rows matching, in two steps: the ids of the page (with the
+    count, when it is not kept), then the page's rows whole. The count of a filter is kept under the
     catalog's version (agencies/cache.py: every catalog write replaces it), so a filter's
     second page, or the same list asked again, reads the page alone: at national scale
     counting 19,000 agencies that hold a function costs ten times the page itself, read
@@ -71,14 +72,19 @@ class PageWithItsCount(RegistryPagination):
             sql, params = "", ()
         key = catalog_cache_key("list-count", hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:40])
         self.count = cache.get(key) if sql else None
+        window = slice(self.offset, self.offset + self.limit)
         if self.count is not None:
-            page = list(queryset[self.offset : self.offset + self.limit])
+            ids = list(queryset.values_list("pk", flat=True)[window])
         else:
             counted = queryset.annotate(matching_count=Subquery(matching, output_field=IntegerField()))
-            page = list(counted[self.offset : self.offset + self.limit])
-            self.count = page[0].matching_count if page else self.get_count(queryset)
+            found = list(counted.values_list("pk", "matching_count")[window])
+            ids = [pk for pk, _count in found]
+            self.count = found[0][1] if found else self.get_count(queryset)
             if sql:
                 cache.set(key, self.count, selectors.LIST_COUNT_CACHE_SECONDS)
+        # The page's rows, whole, by their ids: the offset is walked on the narrow index of the
+        # list's order (PostgreSQL would otherwise build every skipped row, its subqueries too).
+        page = list(queryset.filter(pk__in=ids)) if ids else []
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
         return page

@@ -1,4 +1,4 @@
-"""The agency list reads its page and the number of matching agencies in one query
+"""The agency list reads its page's ids and the number of matching agencies in one query
 (agencies/api/views.py, PageWithItsCount): the count must still be the whole match's,
 whatever the page, the filter or the search, and a page costs the same queries whatever
 its length and whatever its agencies hold (other names, a parent)."""
@@ -100,6 +100,6 @@ def test_a_page_costs_the_same_queries_for_2_and_50_agencies(api, catalog, param
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) >= 12
     assert small_count == large_count
-    # The page with its count, and its agencies' other names; plus the jurisdiction
-    # looked up by its code.
-    assert large_count == 2 + ("jurisdiction" in params)
+    # The page's ids with the count, the page's rows, and its agencies' other names; plus the
+    # jurisdiction looked up by its code.
+    assert large_count == 3 + ("jurisdiction" in params)
