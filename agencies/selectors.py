@@ -155,7 +155,7 @@ class Counterpart:
 
 
 BASES = ["link", "national", "border", "international"]
-ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, None]
+ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, Mandate.Role.CONCURRENT, None]
 COUNTERPARTS_CACHE_SECONDS = 60
 # Each counterpart comes with its best few liaisons for the function (active first, most
 # recently verified first); the agency page lists them all.
@@ -291,21 +291,25 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
         When(jurisdictions__id=F("agency__country_id"), then=Value(1)),
         default=Value(2),
     )
-    role = Case(When(role=Mandate.Role.PRIMARY, then=Value(0)), default=Value(1))
+    role = Case(
+        When(role=Mandate.Role.PRIMARY, then=Value(0)),
+        When(role=Mandate.Role.CONCURRENT, then=Value(2)),
+        default=Value(1),
+    )
     rows = (
         mandates.order_by()
         .values("agency_id", "agency__level", "agency__name")
-        .annotate(best=Min(ExpressionWrapper(basis * 2 + role, output_field=IntegerField())))
+        .annotate(best=Min(ExpressionWrapper(basis * 4 + role, output_field=IntegerField())))
         .values_list("agency_id", "best", "agency__level", "agency__name")
     )
-    ranked = [(agency_id, best // 2, best % 2, level, name) for agency_id, best, level, name in rows]
+    ranked = [(agency_id, best // 4, best % 4, level, name) for agency_id, best, level, name in rows]
     missing_links = linked - {row[0] for row in ranked}
     if missing_links:
         # A documented pairing counts even where the partner records no mandate for the function.
         others = Agency.objects.filter(active=True, pk__in=missing_links).exclude(pk=agency.pk)
         if agency.country_id:
             others = others.exclude(country_id=agency.country_id)
-        ranked += [(pk, 0, 2, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
+        ranked += [(pk, 0, 3, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
     # Within a basis, the counterparts a liaison can reach come first (README, decisions).
     reachable = reachable_agencies([row[0] for row in ranked], function)
     ranked.sort(key=lambda row: (row[1], row[0] not in reachable, row[2], row[3] != Agency.Level.FEDERAL, row[4]))
