@@ -723,7 +723,8 @@ def notes_text(notes: BorderNotes, *, generated_on: datetime.date | None = None)
         lines += [f"Written by `load_reference_data --border --notes` on {generated_on.isoformat()}.", ""]
     lines += [
         f"- FBI placeholder rows left out (no `agency_type`, a name ending with `:`): {len(notes.placeholders)}",
-        f"- FBI rows whose county matches no county of their state (placed in the state, no mandate): "
+        f"- FBI rows whose county matches no county of their state (placed in their state; "
+        f"only a state police among them holds a general-policing mandate, over its state): "
         f"{len(notes.unmatched)}",
         f"- FBI rows with several counties of which some match none: {len(notes.partly_matched)}",
         f"- crossings whose U.S. port is not in ports_of_entry.csv: {len(notes.ports_unmatched)}"

@@ -784,7 +784,14 @@ class MandateGroup:
         return self.total > len(self.mandates)
 
 
-MANDATE_ORDER = ["role", "agency__name", "pk"]
+# Leads first, then supporting mandates, then the concurrent general powers of local bodies.
+ROLE_RANK = Case(
+    When(role=Mandate.Role.PRIMARY, then=Value(0)),
+    When(role=Mandate.Role.SUPPORTING, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+MANDATE_ORDER = [ROLE_RANK.asc(), F("agency__name").asc(), F("pk").asc()]
 # What the page shows of a mandate: its agency's and function's long descriptions stay behind.
 MANDATE_FIELDS_SHOWN = [
     "role",
@@ -830,7 +837,7 @@ def jurisdiction_page(jurisdiction: Jurisdiction, *, function: FunctionalArea | 
     if function is None:
         by_function = partial(Window, partition_by=F("function_id"))
         ranked = mandates.annotate(
-            rank=by_function(RowNumber(), order_by=[F(name).asc() for name in MANDATE_ORDER]),
+            rank=by_function(RowNumber(), order_by=MANDATE_ORDER),
             function_total=by_function(Count("pk")),
         ).filter(rank__lte=JURISDICTION_GROUP_SHOWN)
         by_id: dict[int, MandateGroup] = {}
