@@ -186,8 +186,19 @@ READ = {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
 ADMIN_PERMISSIONS = {
     **{
         f"agencies.{name}": MAINTAIN
-        # source: the cited URLs and their kind (h-sources' admin), maintained like the rest.
-        for name in ("jurisdiction", "functionalarea", "agency", "agencyname", "mandate", "office", "contact", "source")
+        # source: the cited URLs and their kind (h-sources' admin), maintained like the rest;
+        # identifier: official codes (ORI, FIPS, INEGI) of agencies and places (issue 14).
+        for name in (
+            "jurisdiction",
+            "functionalarea",
+            "agency",
+            "agencyname",
+            "identifier",
+            "mandate",
+            "office",
+            "contact",
+            "source",
+        )
     },
     "agencies.counterpartlink": MAINTAIN,
     "registry.user": MAINTAIN,
