@@ -917,7 +917,7 @@ def national_bodies_by_country() -> list[dict]:
 
 
 def catalog_search(query: str, *, limit: int, with_contacts: bool) -> dict:
-    """The search page's agencies, offices and (for those who may see them) contacts."""
+    """The search page's agencies, places, offices and (for those who may see them) contacts."""
     other_names = Prefetch("other_names", queryset=AgencyName.objects.order_by("kind", "name"))
     agencies = list(
         agency_search(Agency.objects.select_related("country").prefetch_related(other_names), query)[:limit]
@@ -925,10 +925,16 @@ def catalog_search(query: str, *, limit: int, with_contacts: bool) -> dict:
     offices = list(
         office_search(Office.objects.select_related("agency", "jurisdiction"), query).order_by("name")[:limit]
     )
+    # Places: counties and municipalities too (`cochise`, `piedras negras`); wider places first.
+    places = list(
+        jurisdiction_search(Jurisdiction.objects.select_related("parent"), query).order_by(
+            Case(When(kind=Jurisdiction.Kind.MUNICIPALITY, then=1), default=0), "name", "code"
+        )[:limit]
+    )
     contacts = []
     if with_contacts:
         contacts = list(contact_search(Contact.objects.select_related("agency"), query).order_by("name")[:limit])
-    return {"agencies": agencies, "offices": offices, "contacts": contacts}
+    return {"agencies": agencies, "places": places, "offices": offices, "contacts": contacts}
 
 
 def agency_page_counterparts(groups: list[FunctionCounterparts], count: int) -> None:

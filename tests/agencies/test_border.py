@@ -256,3 +256,28 @@ def test_the_whole_layer_loads_in_one_transaction_with_progress(loaded, db, caps
     assert Jurisdiction.objects.filter(kind="municipality", code__startswith="MX-").count() == 2458
     assert Identifier.objects.filter(scheme="fbi-ori").count() == 2592 - 464
     assert not Flag.objects.filter(kind=FlagKind.MANDATE_OVERLAP, agencies__level__in=["municipal", "county"]).exists()
+
+
+def test_the_search_page_finds_places_accent_blind(border, client):
+    html = client.get("/search/", {"q": "piedras negras"}).content.decode()
+    assert 'href="/jurisdictions/MX-COA-05025/"' in html
+    partial = client.get("/search/", {"q": "COCHISE", "partial": "1"}).content.decode()
+    assert 'href="/jurisdictions/US-AZ-04003/"' in partial
+
+
+def test_a_local_body_finds_the_mexican_state_bodies_across_its_crossing(border, api):
+    """Laredo's police holds no criminal-investigation mandate: its own place, Webb County,
+    borders Nuevo Laredo (Tamaulipas) and Anáhuac (Nuevo León) through the crossings, so the
+    two states' attorneys general are its border counterparts, and no Sonoran body is."""
+    laredo = agency_by_ori(next(r["ori"] for r in agency_slice() if r["agency_name"] == "Laredo Police Department"))
+    response = api.get(f"/api/v1/agencies/{laredo.slug}/counterparts/", {"function": "criminal-investigation"})
+    border_bodies = [item["agency"]["slug"] for item in response.json()["results"] if item["basis"] == "border"]
+    assert {"mx-tam-fgj", "mx-nle-fgj"} <= set(border_bodies)
+    assert not any(slug.startswith("mx-son") for slug in border_bodies)
+
+
+def test_a_cochise_county_body_finds_the_sonoran_ones_only(border, api):
+    sheriff = Agency.objects.get(identifiers__scheme="fbi-ori", level="county", jurisdiction__code="US-AZ-04003")
+    response = api.get(f"/api/v1/agencies/{sheriff.slug}/counterparts/", {"function": "criminal-investigation"})
+    border_bodies = {item["agency"]["slug"] for item in response.json()["results"] if item["basis"] == "border"}
+    assert border_bodies == {"mx-son-fgje"}
