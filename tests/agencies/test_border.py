@@ -281,3 +281,13 @@ def test_a_cochise_county_body_finds_the_sonoran_ones_only(border, api):
     response = api.get(f"/api/v1/agencies/{sheriff.slug}/counterparts/", {"function": "criminal-investigation"})
     border_bodies = {item["agency"]["slug"] for item in response.json()["results"] if item["basis"] == "border"}
     assert border_bodies == {"mx-son-fgje"}
+
+
+def test_the_agency_and_place_pages_show_the_identifiers_and_the_place(border, client):
+    sheriff = Agency.objects.get(identifiers__scheme="fbi-ori", level="county", jurisdiction__code="US-AZ-04003")
+    html = client.get(f"/agencies/{sheriff.slug}/").content.decode()
+    assert sheriff.identifiers.get().value in html
+    assert 'href="/jurisdictions/US-AZ-04003/"' in html
+    page = client.get("/jurisdictions/US-AZ-04003/").content.decode()
+    assert "<code>04003</code>" in page
+    assert f'href="/agencies/{sheriff.slug}/"' in page  # its general-policing mandate, among the agencies there
