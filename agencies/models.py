@@ -582,12 +582,9 @@ class Identifier(TrackedModel):
                 condition=Q(agency__isnull=False, jurisdiction__isnull=True)
                 | Q(agency__isnull=True, jurisdiction__isnull=False),
                 name="identifier_of_one_agency_or_one_jurisdiction",
+                violation_error_message=_("An identifier belongs to exactly one agency or one jurisdiction."),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.scheme}:{self.value}"
-
-    def clean(self) -> None:
-        if (self.agency_id is None) == (self.jurisdiction_id is None):
-            raise ValidationError(_("An identifier belongs to exactly one agency or one jurisdiction."))

@@ -291,3 +291,11 @@ def test_the_agency_and_place_pages_show_the_identifiers_and_the_place(border, c
     page = client.get("/jurisdictions/US-AZ-04003/").content.decode()
     assert "<code>04003</code>" in page
     assert f'href="/agencies/{sheriff.slug}/"' in page  # its general-policing mandate, among the agencies there
+
+
+def test_the_api_lists_identifiers_by_scheme_and_value(border, api):
+    response = api.get("/api/v1/identifiers/", {"scheme": "us-fips-county", "value": "04003"})
+    assert [(i["jurisdiction"], i["agency"]) for i in response.json()["results"]] == [("US-AZ-04003", None)]
+    laredo = next(r for r in agency_slice() if r["agency_name"] == "Laredo Police Department")
+    found = api.get("/api/v1/identifiers/", {"q": laredo["ori"].lower()}).json()["results"]
+    assert [i["agency"] for i in found] == [agency_by_ori(laredo["ori"]).slug]

@@ -167,6 +167,7 @@ for _name, _kwargs in {
     "functionalarea": lambda w: {"slug": w.function.slug},
     "agency": lambda w: {"slug": w.agency.slug},
     "agencyname": lambda w: {"pk": w.agency_name.pk},
+    "identifier": lambda w: {"pk": w.identifier.pk},
     "mandate": lambda w: {"pk": w.mandate.pk},
     "office": lambda w: {"pk": w.office.pk},
     "counterpartlink": lambda w: {"pk": w.link.pk},
