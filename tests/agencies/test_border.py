@@ -299,3 +299,10 @@ def test_the_api_lists_identifiers_by_scheme_and_value(border, api):
     laredo = next(r for r in agency_slice() if r["agency_name"] == "Laredo Police Department")
     found = api.get("/api/v1/identifiers/", {"q": laredo["ori"].lower()}).json()["results"]
     assert [i["agency"] for i in found] == [agency_by_ori(laredo["ori"]).slug]
+
+
+def test_popolo_organizations_carry_the_ori(border, api):
+    laredo = next(r for r in agency_slice() if r["agency_name"] == "Laredo Police Department")
+    organizations = {o["id"]: o for o in api.get("/api/v1/open-data/popolo.json").json()["organizations"]}
+    identifiers = organizations[agency_by_ori(laredo["ori"]).slug]["identifiers"]
+    assert {"scheme": "fbi-ori", "identifier": laredo["ori"]} in identifiers
