@@ -155,6 +155,15 @@ class Counterpart:
 
 
 BASES = ["link", "national", "border", "international"]
+# The rank of each basis (by its index in BASES) for a local body: link, border, national, international.
+LOCAL_BASIS_ORDER = (0, 2, 1, 3)
+LOCAL_LEVELS = {
+    Agency.Level.MUNICIPAL,
+    Agency.Level.COUNTY,
+    Agency.Level.TRIBAL,
+    Agency.Level.UNIVERSITY,
+    Agency.Level.OTHER,
+}
 ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, Mandate.Role.CONCURRENT, None]
 COUNTERPARTS_CACHE_SECONDS = 60
 # Each counterpart comes with its best few liaisons for the function (active first, most
@@ -232,7 +241,9 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     """The agencies of other countries that hold an active mandate for the function, ranked
     (docs/SPEC.md §2): explicit links, then national mandates, then mandates over a jurisdiction
     bordering one the agency covers, then binational and international bodies (no country)
-    whose mandate covers a place the agency covers or one across its border. Within a basis:
+    whose mandate covers a place the agency covers or one across its border; for a local body
+    (LOCAL_LEVELS: a city police, a sheriff) the border counterparts come before the national
+    ones. Within a basis:
     the reachable first (an active liaison contact for the function, or an office with a
     public phone or e-mail: reachable_agencies), then primary before supporting, federal
     before other levels, then by name.
@@ -312,7 +323,12 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
         ranked += [(pk, 0, 3, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
     # Within a basis, the counterparts a liaison can reach come first (README, decisions).
     reachable = reachable_agencies([row[0] for row in ranked], function)
-    ranked.sort(key=lambda row: (row[1], row[0] not in reachable, row[2], row[3] != Agency.Level.FEDERAL, row[4]))
+    # A local body's (a city police, a sheriff) first counterparts are the bodies across its own
+    # stretch of the line; the other country's national bodies follow (README, "Ordinary policing").
+    order = LOCAL_BASIS_ORDER if agency.level in LOCAL_LEVELS else (0, 1, 2, 3)
+    ranked.sort(
+        key=lambda row: (order[row[1]], row[0] not in reachable, row[2], row[3] != Agency.Level.FEDERAL, row[4])
+    )
     return [(agency_id, basis, role) for agency_id, basis, role, _level, _name in ranked]
 
 

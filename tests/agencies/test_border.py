@@ -271,9 +271,14 @@ def test_a_local_body_finds_the_mexican_state_bodies_across_its_crossing(border,
     two states' attorneys general are its border counterparts, and no Sonoran body is."""
     laredo = agency_by_ori(next(r["ori"] for r in agency_slice() if r["agency_name"] == "Laredo Police Department"))
     response = api.get(f"/api/v1/agencies/{laredo.slug}/counterparts/", {"function": "criminal-investigation"})
-    border_bodies = [item["agency"]["slug"] for item in response.json()["results"] if item["basis"] == "border"]
+    results = response.json()["results"]
+    border_bodies = [item["agency"]["slug"] for item in results if item["basis"] == "border"]
     assert {"mx-tam-fgj", "mx-nle-fgj"} <= set(border_bodies)
     assert not any(slug.startswith("mx-son") for slug in border_bodies)
+    # A local body's counterparts across its own stretch of the line come first, the national ones after.
+    bases = [item["basis"] for item in results]
+    assert bases[: len(border_bodies)] == ["border"] * len(border_bodies)
+    assert "national" in bases and results[len(border_bodies)]["agency"]["slug"] == "mx-fgr"
 
 
 def test_a_cochise_county_body_finds_the_sonoran_ones_only(border, api):
@@ -281,6 +286,7 @@ def test_a_cochise_county_body_finds_the_sonoran_ones_only(border, api):
     response = api.get(f"/api/v1/agencies/{sheriff.slug}/counterparts/", {"function": "criminal-investigation"})
     border_bodies = {item["agency"]["slug"] for item in response.json()["results"] if item["basis"] == "border"}
     assert border_bodies == {"mx-son-fgje"}
+    assert response.json()["results"][0]["agency"]["slug"] == "mx-son-fgje"
 
 
 def test_the_agency_and_place_pages_show_the_identifiers_and_the_place(border, client):
