@@ -71,7 +71,7 @@ migrate: install messages
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input -v 1
 
 data: migrate
-	DJANGO_DEBUG=1 $(PY) manage.py load_reference_data
+	DJANGO_DEBUG=1 $(PY) manage.py load_reference_data --border
 	@# The demo's flag notifications would only scroll past: no e-mail while seeding.
 	DJANGO_DEBUG=1 DJANGO_EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend $(PY) manage.py seed_demo
 

@@ -12,6 +12,7 @@ from agencies.models import (
     Contact,
     CounterpartLink,
     FunctionalArea,
+    Identifier,
     Jurisdiction,
     Mandate,
     Office,
@@ -43,6 +44,16 @@ class MandateInline(StaffInline):
     autocomplete_fields = ["function", "jurisdictions"]
 
 
+class AgencyIdentifierInline(StaffInline):
+    model = Identifier
+    fields = ["scheme", "value", "source"]
+    fk_name = "agency"
+
+
+class JurisdictionIdentifierInline(AgencyIdentifierInline):
+    fk_name = "jurisdiction"
+
+
 class OfficeInline(StaffInline):
     model = Office
     fields = ["name", "name_es", "jurisdiction", "city", "phone", "email", "is_virtual"]
@@ -68,6 +79,7 @@ class JurisdictionAdmin(CatalogAdmin):
     search_fields = ["code", "name", "name_es"]
     autocomplete_fields = ["parent", "borders"]
     list_select_related = ["parent"]
+    inlines = [JurisdictionIdentifierInline]
 
 
 @admin.register(FunctionalArea)
@@ -83,7 +95,7 @@ class AgencyAdmin(CatalogAdmin):
     search_fields = ["slug", "acronym", "name", "name_es", "other_names__name", "search_text"]
     autocomplete_fields = ["country", "jurisdiction", "parent"]
     list_select_related = ["country", "parent"]
-    inlines = [AgencyNameInline, MandateInline, OfficeInline, ContactInline]
+    inlines = [AgencyNameInline, AgencyIdentifierInline, MandateInline, OfficeInline, ContactInline]
     fieldsets = [
         (None, {"fields": ["slug", "acronym", "name", "name_es", "country", "jurisdiction", "level", "kind"]}),
         (_("Hierarchy and validity"), {"fields": ["parent", "active", "valid_from", "valid_to"]}),
@@ -108,6 +120,15 @@ class MandateAdmin(CatalogAdmin):
     search_fields = ["agency__slug", "agency__acronym", "agency__name", "function__slug", "legal_basis"]
     autocomplete_fields = ["agency", "function", "jurisdictions"]
     list_select_related = ["agency", "function"]
+
+
+@admin.register(Identifier)
+class IdentifierAdmin(CatalogAdmin):
+    list_display = ["scheme", "value", "agency", "jurisdiction"]
+    list_filter = ["scheme"]
+    search_fields = ["value", "agency__slug", "agency__name", "jurisdiction__code", "jurisdiction__name"]
+    autocomplete_fields = ["agency", "jurisdiction"]
+    list_select_related = ["agency", "jurisdiction"]
 
 
 @admin.register(Source)

@@ -5,7 +5,17 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies import selectors
-from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from agencies.models import (
+    Agency,
+    AgencyName,
+    Contact,
+    CounterpartLink,
+    FunctionalArea,
+    Identifier,
+    Jurisdiction,
+    Mandate,
+    Office,
+)
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -68,6 +78,20 @@ class AgencyFilterSet(SearchFilterSet):
         if function:
             return selectors.agencies_with_function_covering(queryset, function, jurisdiction)
         return selectors.agencies_covering(queryset, jurisdiction)
+
+
+class IdentifierFilterSet(SearchFilterSet):
+    scheme = django_filters.ChoiceFilter(choices=Identifier.Scheme.choices)
+    value = django_filters.CharFilter()
+    agency = django_filters.CharFilter(field_name="agency__slug")
+    jurisdiction = django_filters.CharFilter(field_name="jurisdiction__code")
+
+    class Meta:
+        model = Identifier
+        fields = ["scheme", "value", "agency", "jurisdiction"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(value__iexact=value.strip())
 
 
 class AgencyNameFilterSet(SearchFilterSet):

@@ -68,6 +68,7 @@ class Jurisdiction(LineageMixin, TrackedModel):
         STATE = "state", _("State")
         PORT_OF_ENTRY = "port-of-entry", _("Port of entry")
         MUNICIPALITY = "municipality", _("Municipality")
+        COUNTY = "county", _("County")
         JUDICIAL_DISTRICT = "judicial-district", _("Judicial district")
 
     code = models.CharField(_("code"), max_length=32, unique=True, help_text=_("ISO 3166 code, or a port code"))
@@ -150,6 +151,10 @@ class Agency(LineageMixin, TrackedModel):
         # An agency's level is an adjective in Spanish (“estatal”), a jurisdiction's kind a noun (“estado”).
         STATE = "state", pgettext_lazy("agency level", "State")
         MUNICIPAL = "municipal", _("Municipal")
+        COUNTY = "county", pgettext_lazy("agency level", "County")
+        TRIBAL = "tribal", _("Tribal")
+        UNIVERSITY = "university", _("University or college")
+        OTHER = "other", _("Other")
         BINATIONAL = "binational", _("Binational")
         INTERNATIONAL = "international", _("International")
 
@@ -335,6 +340,9 @@ class Mandate(TrackedModel):
     class Role(models.TextChoices):
         PRIMARY = "primary", _("Primary (statutory lead)")
         SUPPORTING = "supporting", _("Supporting")
+        # General police powers shared by law with other bodies over the same place (a city's
+        # police, its county's sheriff, the state police): never a lead, so never an overlap.
+        CONCURRENT = "concurrent", _("Concurrent (general powers, shared)")
 
     agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.CASCADE, related_name="mandates")
     function = models.ForeignKey(
@@ -543,3 +551,48 @@ class Source(TrackedModel):
 
     def __str__(self) -> str:
         return self.url
+
+
+class Identifier(TrackedModel):
+    """An official code of an agency or a place, after Popolo's `identifiers`: a scheme and a
+    value, unique within the scheme (the FBI's ORI, a county's FIPS code, an INEGI key)."""
+
+    class Scheme(models.TextChoices):
+        FBI_ORI = "fbi-ori", _("FBI Originating Agency Identifier (ORI)")
+        US_FIPS_COUNTY = "us-fips-county", _("U.S. county FIPS code")
+        INEGI_MUNICIPALITY = "inegi-municipality", _("INEGI municipality key")
+
+    scheme = models.CharField(_("scheme"), max_length=40, choices=Scheme.choices)
+    value = models.CharField(_("value"), max_length=64)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.CASCADE, related_name="identifiers"
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="identifiers",
+    )
+    source = models.URLField(_("source"), max_length=500, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scheme", "value"]
+        verbose_name = _("identifier")
+        verbose_name_plural = _("identifiers")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "value"], name="identifier_unique_per_scheme"),
+            models.CheckConstraint(condition=~Q(value=""), name="identifier_value_not_empty"),
+            models.CheckConstraint(
+                condition=Q(agency__isnull=False, jurisdiction__isnull=True)
+                | Q(agency__isnull=True, jurisdiction__isnull=False),
+                name="identifier_of_one_agency_or_one_jurisdiction",
+                violation_error_message=_("An identifier belongs to exactly one agency or one jurisdiction."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.value}"

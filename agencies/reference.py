@@ -21,6 +21,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from agencies.cache import catalog_written
 from agencies.models import Agency, AgencyName, FunctionalArea, Jurisdiction, Mandate, Office, Source
 from agencies.source_kinds import SourceKind, is_official, kind_of_url
 from registry.bulk import bulk_writes
@@ -139,6 +140,7 @@ class FileCounts:
 class LoadReport:
     counts: dict[str, FileCounts] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
+    border_notes: object = None  # agencies.border.BorderNotes when the border layer was loaded
 
     def total(self, outcome: str) -> int:
         return sum(getattr(counts, outcome) for counts in self.counts.values())
@@ -649,9 +651,17 @@ class _Writer:
 
     def jurisdictions(self) -> dict[str, Jurisdiction]:
         places = {j.code: j for j in Jurisdiction.objects.all()}
+        by_pk = {place.pk: place for place in places.values()}
         for row in self.data.jurisdictions:
             code = row["code"]
             parent = places.get(row["parent"]) if row["parent"] else None
+            current = places.get(code)
+            if parent and current and current.parent_id and current.parent_id != parent.pk:
+                # A place the border layer put inside a county of the file's state (a port of
+                # entry) stays there: a more precise place inside the file's parent is no change.
+                inner = by_pk.get(current.parent_id)
+                if inner is not None and inner.kind == Jurisdiction.Kind.COUNTY and inner.parent_id == parent.pk:
+                    parent = inner
             places[code] = self.upsert(
                 row=row,
                 record=code,
@@ -816,12 +826,19 @@ class _Writer:
 
 
 def load_reference_data(
-    *, data_dir: Path = DATA_DIR, force: bool = False, progress: Callable[[str], None] | None = None
+    *,
+    data_dir: Path = DATA_DIR,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+    border: bool = False,
+    border_dir: Path | None = None,
 ) -> LoadReport:
     """Validate the data files, then create or update the catalog from them in one transaction.
 
     Records changed by someone else since the loader last wrote them are kept and their
     differences reported, unless `force` is true. Raises ReferenceDataError on bad data.
+    `border`: the border layer too (agencies/border.py, from `border_dir`, by default
+    data_dir/border), in the same transaction; its notes are in `report.border_notes`.
     """
     say = progress or (lambda message: None)
     dataset = read_dataset(data_dir)
@@ -850,6 +867,13 @@ def load_reference_data(
         done("mandates.csv")
         writer.offices(agencies, places)
         done("offices.csv")
+        if border:
+            from agencies.border import load_border
+
+            _report, report.border_notes = load_border(
+                data_dir=border_dir or data_dir / "border", force=force, report=report, progress=say
+            )
+        catalog_written()  # bulk writes send no signals: the kept catalog pages must go
     return report
 
 

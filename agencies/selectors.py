@@ -163,7 +163,16 @@ class Counterpart:
 
 
 BASES = ["link", "national", "border", "international"]
-ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, None]
+# The rank of each basis (by its index in BASES) for a local body: link, border, national, international.
+LOCAL_BASIS_ORDER = (0, 2, 1, 3)
+LOCAL_LEVELS = {
+    Agency.Level.MUNICIPAL,
+    Agency.Level.COUNTY,
+    Agency.Level.TRIBAL,
+    Agency.Level.UNIVERSITY,
+    Agency.Level.OTHER,
+}
+ROLES = [Mandate.Role.PRIMARY, Mandate.Role.SUPPORTING, Mandate.Role.CONCURRENT, None]
 COUNTERPARTS_CACHE_SECONDS = 60
 # How long the agency list keeps the count of a filter and a page as sent (agencies/api/views.py).
 LIST_COUNT_CACHE_SECONDS = 60
@@ -243,7 +252,9 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     """The agencies of other countries that hold an active mandate for the function, ranked
     (docs/SPEC.md §2): explicit links, then national mandates, then mandates over a jurisdiction
     bordering one the agency covers, then binational and international bodies (no country)
-    whose mandate covers a place the agency covers or one across its border. Within a basis:
+    whose mandate covers a place the agency covers or one across its border; for a local body
+    (LOCAL_LEVELS: a city police, a sheriff) the border counterparts come before the national
+    ones. Within a basis:
     the reachable first (an active liaison contact for the function, or an office with a
     public phone or e-mail: reachable_agencies), then primary before supporting, federal
     before other levels, then by name.
@@ -302,24 +313,33 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
         When(jurisdictions__id=F("agency__country_id"), then=Value(1)),
         default=Value(2),
     )
-    role = Case(When(role=Mandate.Role.PRIMARY, then=Value(0)), default=Value(1))
+    role = Case(
+        When(role=Mandate.Role.PRIMARY, then=Value(0)),
+        When(role=Mandate.Role.CONCURRENT, then=Value(2)),
+        default=Value(1),
+    )
     rows = (
         mandates.order_by()
         .values("agency_id", "agency__level", "agency__name")
-        .annotate(best=Min(ExpressionWrapper(basis * 2 + role, output_field=IntegerField())))
+        .annotate(best=Min(ExpressionWrapper(basis * 4 + role, output_field=IntegerField())))
         .values_list("agency_id", "best", "agency__level", "agency__name")
     )
-    ranked = [(agency_id, best // 2, best % 2, level, name) for agency_id, best, level, name in rows]
+    ranked = [(agency_id, best // 4, best % 4, level, name) for agency_id, best, level, name in rows]
     missing_links = linked - {row[0] for row in ranked}
     if missing_links:
         # A documented pairing counts even where the partner records no mandate for the function.
         others = Agency.objects.filter(active=True, pk__in=missing_links).exclude(pk=agency.pk)
         if agency.country_id:
             others = others.exclude(country_id=agency.country_id)
-        ranked += [(pk, 0, 2, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
+        ranked += [(pk, 0, 3, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
     # Within a basis, the counterparts a liaison can reach come first (README, decisions).
     reachable = reachable_agencies([row[0] for row in ranked], function)
-    ranked.sort(key=lambda row: (row[1], row[0] not in reachable, row[2], row[3] != Agency.Level.FEDERAL, row[4]))
+    # A local body's (a city police, a sheriff) first counterparts are the bodies across its own
+    # stretch of the line; the other country's national bodies follow (README, "Ordinary policing").
+    order = LOCAL_BASIS_ORDER if agency.level in LOCAL_LEVELS else (0, 1, 2, 3)
+    ranked.sort(
+        key=lambda row: (order[row[1]], row[0] not in reachable, row[2], row[3] != Agency.Level.FEDERAL, row[4])
+    )
     return [(agency_id, basis, role) for agency_id, basis, role, _level, _name in ranked]
 
 
@@ -766,6 +786,7 @@ def agency_page(agency: Agency, *, with_contacts: bool) -> dict:
         "ancestors": ancestors,
         "children": list(agency.children.filter(active=True).order_by("name")),
         "other_names": list(agency.other_names.order_by("kind", "name")),
+        "identifiers": list(agency.identifiers.order_by("scheme", "value")),
         "mandates": mandates,
         "offices": list(agency.offices.select_related("jurisdiction").order_by("name")),
         "contacts": contacts,
@@ -791,7 +812,14 @@ class MandateGroup:
         return self.total > len(self.mandates)
 
 
-MANDATE_ORDER = ["role", "agency__name", "pk"]
+# Leads first, then supporting mandates, then the concurrent general powers of local bodies.
+ROLE_RANK = Case(
+    When(role=Mandate.Role.PRIMARY, then=Value(0)),
+    When(role=Mandate.Role.SUPPORTING, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+MANDATE_ORDER = [ROLE_RANK.asc(), F("agency__name").asc(), F("pk").asc()]
 # What the page shows of a mandate: its agency's and function's long descriptions stay behind.
 MANDATE_FIELDS_SHOWN = [
     "role",
@@ -837,7 +865,7 @@ def jurisdiction_page(jurisdiction: Jurisdiction, *, function: FunctionalArea | 
     if function is None:
         by_function = partial(Window, partition_by=F("function_id"))
         ranked = mandates.annotate(
-            rank=by_function(RowNumber(), order_by=[F(name).asc() for name in MANDATE_ORDER]),
+            rank=by_function(RowNumber(), order_by=MANDATE_ORDER),
             function_total=by_function(Count("pk")),
         ).filter(rank__lte=JURISDICTION_GROUP_SHOWN)
         by_id: dict[int, MandateGroup] = {}
@@ -874,6 +902,7 @@ def jurisdiction_page(jurisdiction: Jurisdiction, *, function: FunctionalArea | 
         "children": children,
         "more_children": children[0].total - len(children) if children else 0,
         "borders": list(jurisdiction.borders.order_by("code")),
+        "identifiers": list(jurisdiction.identifiers.order_by("scheme", "value")),
         "mandate_groups": groups,
         "mandate_page": mandate_page,
         "offices": offices,
@@ -917,7 +946,7 @@ def national_bodies_by_country() -> list[dict]:
 
 
 def catalog_search(query: str, *, limit: int, with_contacts: bool) -> dict:
-    """The search page's agencies, offices and (for those who may see them) contacts."""
+    """The search page's agencies, places, offices and (for those who may see them) contacts."""
     other_names = Prefetch("other_names", queryset=AgencyName.objects.order_by("kind", "name"))
     agencies = list(
         agency_search(Agency.objects.select_related("country").prefetch_related(other_names), query)[:limit]
@@ -925,10 +954,16 @@ def catalog_search(query: str, *, limit: int, with_contacts: bool) -> dict:
     offices = list(
         office_search(Office.objects.select_related("agency", "jurisdiction"), query).order_by("name")[:limit]
     )
+    # Places: counties and municipalities too (`cochise`, `piedras negras`); wider places first.
+    places = list(
+        jurisdiction_search(Jurisdiction.objects.select_related("parent"), query).order_by(
+            Case(When(kind=Jurisdiction.Kind.MUNICIPALITY, then=1), default=0), "name", "code"
+        )[:limit]
+    )
     contacts = []
     if with_contacts:
         contacts = list(contact_search(Contact.objects.select_related("agency"), query).order_by("name")[:limit])
-    return {"agencies": agencies, "offices": offices, "contacts": contacts}
+    return {"agencies": agencies, "places": places, "offices": offices, "contacts": contacts}
 
 
 def agency_page_counterparts(groups: list[FunctionCounterparts], count: int) -> None:

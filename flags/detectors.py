@@ -226,12 +226,14 @@ def mandate_overlap_flags(functions: set[int] | None = None) -> list[Finding]:
 
 
 def missing_contact_flags(agencies: set[int] | None = None) -> list[Finding]:
-    """An agency with an active mandate for a functional area and no active (unblocked)
-    contact who is liaison for it."""
+    """An agency with an active primary or supporting mandate for a functional area and no
+    active (unblocked) contact who is liaison for it. A concurrent mandate (the general police
+    powers every local agency holds over its place) asks for no liaison: thousands of city
+    police and sheriffs would each raise one (README, "Ordinary policing")."""
     liaison = Contact.objects.visible().filter(
         active=True, agency_id=OuterRef("agency_id"), functions=OuterRef("function_id")
     )
-    mandates = Mandate.objects.active().filter(~Exists(liaison))
+    mandates = Mandate.objects.active().exclude(role=Mandate.Role.CONCURRENT).filter(~Exists(liaison))
     if agencies is not None:
         mandates = mandates.filter(agency_id__in=agencies)
     groups: dict[tuple[int, int], list[int]] = {}

@@ -12,6 +12,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from agencies.models import Agency, Contact, FunctionalArea, Jurisdiction, Mandate
 from flags.models import FlagKind
 from flags.services import request_sync
+from registry.bulk import bulk_written
 
 UID = "flags."
 
@@ -42,6 +43,20 @@ def mandate_changed(sender, instance, raw=False, **kwargs):
     old = getattr(instance, "_flags_old", {})
     request_sync(FlagKind.MANDATE_OVERLAP, _ids(instance.function_id, old.get("function_id")))
     request_sync(FlagKind.MISSING_CONTACT, _ids(instance.agency_id, old.get("agency_id")))
+
+
+def mandates_bulk_written(sender, ids, **kwargs):
+    """Mandates inserted in bulk (the border layer): their functions and agencies, once."""
+    if sender is not Mandate:
+        return
+    ids, functions, agencies = list(ids), set(), set()
+    for start in range(0, len(ids), 900):
+        rows = Mandate.objects.filter(pk__in=ids[start : start + 900]).values_list("function_id", "agency_id")
+        for function_id, agency_id in rows:
+            functions.add(function_id)
+            agencies.add(agency_id)
+    request_sync(FlagKind.MANDATE_OVERLAP, functions)
+    request_sync(FlagKind.MISSING_CONTACT, agencies)
 
 
 def mandate_places_changed(sender, instance, action, reverse, pk_set, **kwargs):
@@ -164,6 +179,7 @@ def connect() -> None:
     pre_save.connect(mandate_pre_save, sender=Mandate, dispatch_uid=UID + "mandate_pre_save")
     post_save.connect(mandate_changed, sender=Mandate, dispatch_uid=UID + "mandate_saved")
     post_delete.connect(mandate_changed, sender=Mandate, dispatch_uid=UID + "mandate_deleted")
+    bulk_written.connect(mandates_bulk_written, dispatch_uid=UID + "mandates_bulk_written")
     m2m_changed.connect(
         mandate_places_changed, sender=Mandate.jurisdictions.through, dispatch_uid=UID + "mandate_places"
     )

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.db.models import Prefetch
 from django.utils.encoding import iri_to_uri
 
-from agencies.models import Agency, AgencyName, Jurisdiction, Office
+from agencies.models import Agency, AgencyName, Identifier, Jurisdiction, Office
 from agencies.selectors import SourceKinds
 
 # The document holds both languages: `name` in English (Popolo has one name), the Spanish
@@ -36,12 +36,13 @@ ACRONYM_SCHEME = "acronym"
 
 
 def popolo_catalog() -> dict:
-    """The whole public catalog in five queries (the fifth reads the sources' kinds), in a stable order (slug, code)."""
+    """The whole public catalog in six queries (one reads the sources' kinds), in a stable order (slug, code)."""
     agencies = (
         Agency.objects.select_related("parent", "jurisdiction", "country")
         .prefetch_related(
             Prefetch("other_names", queryset=AgencyName.objects.order_by("kind", "language", "name")),
             Prefetch("offices", queryset=Office.objects.select_related("jurisdiction").order_by("name", "pk")),
+            Prefetch("identifiers", queryset=Identifier.objects.order_by("scheme", "value")),
         )
         .order_by("slug")
     )
@@ -66,6 +67,8 @@ def _organization(agency: Agency, kinds: SourceKinds) -> dict:
     identifiers = [{"scheme": SLUG_SCHEME, "identifier": agency.slug}]
     if agency.acronym:
         identifiers.append({"scheme": ACRONYM_SCHEME, "identifier": agency.acronym})
+    # Official codes of other registries (the FBI's ORI, issue 14), by their own scheme names.
+    identifiers += [{"scheme": other.scheme, "identifier": other.value} for other in agency.identifiers.all()]
     area = agency.jurisdiction or agency.country
     organization = {
         "id": agency.slug,

@@ -128,7 +128,7 @@ def _register_identifiers() -> None:
             primary_key=("id",),
             queryset=_viewset_rows(viewset),
             serializer=serializer,
-            foreign_keys=(_fk("agency", AGENCY),),
+            foreign_keys=(_fk("agency", AGENCY), _fk("jurisdiction", PLACE)),
         )
     )
 

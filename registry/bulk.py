@@ -5,6 +5,12 @@ the end of the block. Lower apps never need to know which higher apps exist."""
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 
+from django.dispatch import Signal
+
+# Sent by a loader after it inserted rows in bulk (no post_save was sent for them):
+# `sender` is the model, `ids` the new rows' primary keys.
+bulk_written = Signal()
+
 _deferrers: list[Callable[[], AbstractContextManager]] = []
 
 

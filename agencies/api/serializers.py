@@ -6,7 +6,17 @@ from django.utils.translation import gettext_lazy
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from agencies.models import (
+    Agency,
+    AgencyName,
+    Contact,
+    CounterpartLink,
+    FunctionalArea,
+    Identifier,
+    Jurisdiction,
+    Mandate,
+    Office,
+)
 from agencies.selectors import SourceKinds
 from registry.api.formats import URLField
 from registry.api.serializers import ModelSerializer, RegistrySerializer
@@ -180,6 +190,26 @@ class AgencyNameBriefSerializer(ModelSerializer):
     class Meta:
         model = AgencyName
         fields = ["id", "agency", "name", "kind"]
+
+
+class IdentifierSerializer(RegistrySerializer):
+    """An official code of one agency or one place (scheme + value, unique per scheme)."""
+
+    agency = slug_field(Agency.objects.all(), required=False, allow_null=True)
+    jurisdiction = code_field(Jurisdiction.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = Identifier
+        fields = ["id", "scheme", "value", "agency", "jurisdiction", "source"]
+
+
+class IdentifierBriefSerializer(ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    jurisdiction = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Identifier
+        fields = ["id", "scheme", "value", "agency", "jurisdiction"]
 
 
 class MandateSerializer(RegistrySerializer):

@@ -17,7 +17,17 @@ from rest_framework.exceptions import ValidationError
 from agencies import filtersets, selectors
 from agencies.api import serializers
 from agencies.cache import catalog_cache_key
-from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from agencies.models import (
+    Agency,
+    AgencyName,
+    Contact,
+    CounterpartLink,
+    FunctionalArea,
+    Identifier,
+    Jurisdiction,
+    Mandate,
+    Office,
+)
 from registry.api.pagination import RegistryPagination
 from registry.api.permissions import PublicReadAdminWrite, SignedInReadAdminWrite
 from registry.api.viewsets import RegistryViewSet, not_modified, not_modified_response
@@ -226,6 +236,15 @@ class AgencyNameViewSet(RegistryViewSet):
     filterset_class = filtersets.AgencyNameFilterSet
     permission_classes = [PublicReadAdminWrite]
     ordering_fields = {"name": "name", "agency": "agency__slug", "kind": "kind", "language": "language"}
+
+
+class IdentifierViewSet(RegistryViewSet):
+    queryset = Identifier.objects.select_related("agency", "jurisdiction")
+    serializer_class = serializers.IdentifierSerializer
+    brief_serializer_class = serializers.IdentifierBriefSerializer
+    filterset_class = filtersets.IdentifierFilterSet
+    permission_classes = [PublicReadAdminWrite]
+    ordering_fields = {"id": "id", "scheme": "scheme", "value": "value"}
 
 
 class MandateViewSet(RegistryViewSet):

@@ -34,11 +34,20 @@ RESOURCES = {
         _("the other name"),
         _("Acronyms, former, alternate and translated names of agencies: what the search also finds."),
     ),
+    "identifiers": (
+        _("identifiers"),
+        _("an identifier"),
+        _("the identifier"),
+        _(
+            "Official codes of agencies and places in other registries (the FBI's ORI, county FIPS codes, "
+            "INEGI municipality keys): one scheme and value, unique in the scheme, of one agency or one place."
+        ),
+    ),
     "mandates": (
         _("mandates"),
         _("a mandate"),
         _("the mandate"),
-        _("Who holds which function where, as primary or supporting holder, on what legal basis."),
+        _("Who holds which function where, as primary, supporting or concurrent holder, on what legal basis."),
     ),
     "offices": (
         _("offices"),

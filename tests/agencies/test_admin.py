@@ -7,7 +7,17 @@ import datetime
 import pytest
 from django.test import Client
 
-from agencies.models import Agency, AgencyName, Contact, CounterpartLink, FunctionalArea, Jurisdiction, Mandate, Office
+from agencies.models import (
+    Agency,
+    AgencyName,
+    Contact,
+    CounterpartLink,
+    FunctionalArea,
+    Identifier,
+    Jurisdiction,
+    Mandate,
+    Office,
+)
 from tests.factories import (
     AgencyFactory,
     AgencyNameFactory,
@@ -69,13 +79,13 @@ def test_every_catalog_model_lists_searches_and_filters(browser, fgr, model):
 def test_agency_page_has_names_mandates_offices_and_contacts(browser, fgr):
     response = browser.get(admin_url(Agency, f"{fgr.pk}/change/"))
     page = response.content.decode()
-    for prefix in ["other_names", "mandates", "offices", "contacts"]:
+    for prefix in ["other_names", "identifiers", "mandates", "offices", "contacts"]:
         assert f'name="{prefix}-TOTAL_FORMS"' in page
     assert "Procuraduría General de la República" in page
     assert "Delegación Chihuahua" in page
     assert "DEMO – Ana Ejemplo" in page
     formsets = {formset.formset.model for formset in response.context["inline_admin_formsets"]}
-    assert formsets == {AgencyName, Mandate, Office, Contact}
+    assert formsets == {AgencyName, Identifier, Mandate, Office, Contact}
 
 
 def test_a_change_in_the_admin_is_in_the_records_history(browser, staff, fgr):

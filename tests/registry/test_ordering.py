@@ -40,6 +40,7 @@ MAIN_LISTS = [
     "/api/v1/functions/",
     "/api/v1/agencies/",
     "/api/v1/agency-names/",
+    "/api/v1/identifiers/",
     "/api/v1/mandates/",
     "/api/v1/offices/",
     "/api/v1/contacts/",

@@ -167,6 +167,7 @@ for _name, _kwargs in {
     "functionalarea": lambda w: {"slug": w.function.slug},
     "agency": lambda w: {"slug": w.agency.slug},
     "agencyname": lambda w: {"pk": w.agency_name.pk},
+    "identifier": lambda w: {"pk": w.identifier.pk},
     "mandate": lambda w: {"pk": w.mandate.pk},
     "office": lambda w: {"pk": w.office.pk},
     "counterpartlink": lambda w: {"pk": w.link.pk},
@@ -186,8 +187,19 @@ READ = {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
 ADMIN_PERMISSIONS = {
     **{
         f"agencies.{name}": MAINTAIN
-        # source: the cited URLs and their kind (h-sources' admin), maintained like the rest.
-        for name in ("jurisdiction", "functionalarea", "agency", "agencyname", "mandate", "office", "contact", "source")
+        # source: the cited URLs and their kind (h-sources' admin), maintained like the rest;
+        # identifier: official codes (ORI, FIPS, INEGI) of agencies and places (issue 14).
+        for name in (
+            "jurisdiction",
+            "functionalarea",
+            "agency",
+            "agencyname",
+            "identifier",
+            "mandate",
+            "office",
+            "contact",
+            "source",
+        )
     },
     "agencies.counterpartlink": MAINTAIN,
     "registry.user": MAINTAIN,

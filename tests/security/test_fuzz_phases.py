@@ -53,6 +53,9 @@ UNFORESEEABLE = re.compile(
     # make and serial, cases/normalize.py): OpenAPI 3.0 has no if/then to tie one field to another.
     r"|A dealer license number must contain digits|Give the |is not a valid U.S. or Mexican phone number"
     r"|is not a valid U.S. or Mexican phone number|Give the slug of a functional area"
+    # An identifier names one agency or one place (agencies.Identifier): "exactly one of two
+    # nullable fields" is no keyword drf-spectacular writes.
+    r"|exactly one agency or one jurisdiction"
 )
 # A query parameter mutated into an object or an array reaches the API as its keys or items,
 # ordinary strings (`limit={"50": …}` is sent as `limit=50`, `{}` as nothing): the request as

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.management import call_command
 
+from agencies.models import Identifier
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseSubject
 from flags.models import Flag
 from registry.models import User
@@ -34,6 +35,7 @@ class World:
     function: object
     jurisdiction: object
     agency_name: object
+    identifier: object
     mandate: object
     office: object
     contact: object
@@ -105,6 +107,7 @@ def build_world() -> World:
         function=function,
         jurisdiction=us,
         agency_name=AgencyNameFactory(agency=agency),
+        identifier=Identifier.objects.create(scheme=Identifier.Scheme.FBI_ORI, value="TX0000000", agency=agency),
         mandate=mandate,
         office=contact.office,
         contact=contact,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agencies', '0008_agency_name_kind_and_language_indexes'),
+        ('agencies', '0009_border_identifiers_and_levels'),
     ]
 
     operations = [
