@@ -28,8 +28,8 @@ from agencies.models import Agency, FunctionalArea, Identifier, Jurisdiction, Ma
 from agencies.reference import (
     DATA_DIR,
     LOADER_REASON,
+    CountingWriter,
     Difference,
-    FileCounts,
     LoadReport,
     Problem,
     ReferenceDataError,
@@ -277,14 +277,8 @@ class _Planned:
     related: set[int] | None = None  # a mandate's places
 
 
-class _BorderWriter:
-    def __init__(self, data: BorderData, *, force: bool, report: LoadReport):
-        self.data = data
-        self.force = force
-        self.report = report
-
-    def counts(self, name: str) -> FileCounts:
-        return self.report.counts.setdefault(name, FileCounts())
+class _BorderWriter(CountingWriter):
+    data: BorderData
 
     def upsert_all(
         self,
@@ -416,33 +410,29 @@ class _BorderWriter:
         if missing:
             message = _("load the reference data first: state %(code)s is missing")
             raise ReferenceDataError([Problem("jurisdictions.csv", 0, "code", message % {"code": ", ".join(missing)})])
+
+        def planned(code: str, kind: str, name: str, parent: str, source: str) -> _Planned:
+            # A place has the same name in both languages (the sources give one).
+            fields = {"kind": kind, "name": name, "name_es": name, "parent_id": states[parent].pk, "source": source}
+            return _Planned(code, code, fields, _new_place(code))
+
         planned_counties = [
-            _Planned(
+            planned(
                 county_code(row["statefp"] + row["countyfp"]),
-                county_code(row["statefp"] + row["countyfp"]),
-                {
-                    "kind": Jurisdiction.Kind.COUNTY,
-                    "name": row["name"],
-                    "name_es": row["name"],
-                    "parent_id": states[f"US-{US_STATES[row['statefp']]}"].pk,
-                    "source": CENSUS,
-                },
-                _new_place(county_code(row["statefp"] + row["countyfp"])),
+                Jurisdiction.Kind.COUNTY,
+                row["name"],
+                f"US-{US_STATES[row['statefp']]}",
+                CENSUS,
             )
             for row in self.data.counties
         ]
         planned_municipalities = [
-            _Planned(
+            planned(
                 municipality_code(row["cve_ent"] + row["cve_mun"]),
-                municipality_code(row["cve_ent"] + row["cve_mun"]),
-                {
-                    "kind": Jurisdiction.Kind.MUNICIPALITY,
-                    "name": row["municipio"],
-                    "name_es": row["municipio"],
-                    "parent_id": states[f"MX-{MX_STATES[row['cve_ent']]}"].pk,
-                    "source": INEGI,
-                },
-                _new_place(municipality_code(row["cve_ent"] + row["cve_mun"])),
+                Jurisdiction.Kind.MUNICIPALITY,
+                row["municipio"],
+                f"MX-{MX_STATES[row['cve_ent']]}",
+                INEGI,
             )
             for row in self.data.municipalities
         ]

@@ -553,14 +553,21 @@ def _shown(value) -> str:
     return str(value)
 
 
-class _Writer:
-    def __init__(self, dataset: Dataset, *, force: bool, report: LoadReport):
-        self.data = dataset
+class CountingWriter:
+    """What a reference-data writer holds: its rows, whether to overwrite admins' edits, and
+    the report it counts each file's outcomes in (agencies/border.py writes the same way)."""
+
+    def __init__(self, data, *, force: bool, report: LoadReport):
+        self.data = data
         self.force = force
         self.report = report
 
     def counts(self, name: str) -> FileCounts:
         return self.report.counts.setdefault(name, FileCounts())
+
+
+class _Writer(CountingWriter):
+    data: Dataset
 
     def save(self, instance: models.Model, row: Row) -> None:
         try:
