@@ -266,6 +266,10 @@ def copy_rows(source_url: str, target_url: str) -> dict[str, int]:
         target.commit()
         target.autocommit = True
         target.execute("ANALYZE")
+        # The border layer (load_reference_data --border): the FBI's local agencies, by their ORI.
+        counts["border_agencies"] = source.execute(
+            "SELECT count(*) FROM agencies_identifier WHERE scheme = 'fbi-ori' AND agency_id IS NOT NULL"
+        ).fetchone()[0]
     return counts
 
 
@@ -346,7 +350,13 @@ def render(rows: list[dict], *, scale: float, counts: dict, seconds: int, rounds
         "",
         f"Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, scale {scale:g} "
         f"({counts.get('catalog_agency', 0):,} agencies, {counts.get('catalog_mandate', 0):,} mandates, "
-        f"{counts.get('catalog_agencyname', 0):,} other names, the same rows in both databases), "
+        f"{counts.get('catalog_agencyname', 0):,} other names, the same rows in both databases; "
+        + (
+            f"the border layer loaded: {counts['border_agencies']:,} of the agencies are the FBI's local ones"
+            if counts.get("border_agencies")
+            else "without the border layer (`load_reference_data --border`)"
+        )
+        + "), "
         f"PostgreSQL, `gunicorn -w 2` each, `wrk -t1 -c4` on loopback, anonymous, {rounds} alternating "
         f"rounds of {seconds} s per side; CPU reference {reference:.0f} ms; load average "
         + " / ".join(f"{v:.1f}" for v in os.getloadavg())
