@@ -45,6 +45,7 @@ from bench.run import (  # noqa: E402
     DEFAULT_SERVER,
     PYTHON,
     app_environment,
+    combine_rounds,
     cpu_reference_ms,
     database_url_for,
     free_port,
@@ -297,22 +298,12 @@ def wrk(port: int, path: str, seconds: int, connections: int, *, pages: int = 0)
     if "rps" not in found:
         raise SystemExit(f"wrk gave no report:\n{output}")
     return {
+        "tool": f"wrk -t1 -c{connections}",
         "rps": float(found["rps"]),
         "p50": float(found["p50_us"]) / 1000,
         "p95": float(found["p95_us"]) / 1000,
         "requests": int(float(found["requests"])),
         "errors": int(float(found["errors"])),
-    }
-
-
-def combined(rounds: list[dict]) -> dict:
-    seconds = sum(r["requests"] / r["rps"] for r in rounds if r["rps"])
-    requests = sum(r["requests"] for r in rounds)
-    return {
-        "rps": requests / seconds if seconds else 0.0,
-        "p50": max(r["p50"] for r in rounds),
-        "p95": max(r["p95"] for r in rounds),
-        "errors": sum(r["errors"] for r in rounds),
     }
 
 
@@ -326,7 +317,7 @@ def measure(enlace_port: int, scaffold_port: int, seconds: int, rounds: int, cal
         for _ in range(rounds):
             measured["enlace"].append(wrk(enlace_port, enlace_path, seconds, 4, pages=pages))
             measured["scaffold"].append(wrk(scaffold_port, scaffold_path, seconds, 4, pages=pages))
-        row = {"label": label, "enlace": combined(measured["enlace"]), "scaffold": combined(measured["scaffold"])}
+        row = {"label": label, **{side: combine_rounds(rounds_of) for side, rounds_of in measured.items()}}
         row["single"] = wrk(enlace_port, enlace_path, seconds, 1, pages=pages)
         row["ratio"] = row["enlace"]["rps"] / row["scaffold"]["rps"] if row["scaffold"]["rps"] else float("nan")
         print(
