@@ -18,16 +18,8 @@ from agencies.models import (
     Office,
 )
 from agencies.selectors import SourceKinds
-from registry.api.formats import URLField
+from registry.api.formats import MultipleChoiceField, URLField, code_field, slug_field
 from registry.api.serializers import ModelSerializer, RegistrySerializer
-
-
-def slug_field(queryset, **kwargs):
-    return serializers.SlugRelatedField(slug_field="slug", queryset=queryset, **kwargs)
-
-
-def code_field(queryset, **kwargs):
-    return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kwargs)
 
 
 def _source_kinds(serializer) -> SourceKinds:
@@ -297,7 +289,7 @@ class ContactSerializer(RegistrySerializer):
     agency = slug_field(Agency.objects.all())
     office = serializers.PrimaryKeyRelatedField(queryset=Office.objects.all(), required=False, allow_null=True)
     functions = slug_field(FunctionalArea.objects.all(), many=True, required=False)
-    languages = serializers.MultipleChoiceField(choices=["en", "es"], required=False)
+    languages = MultipleChoiceField(choices=["en", "es"], required=False)
     phone = PhoneNumberField(
         required=False, allow_blank=True, help_text=gettext_lazy("International format; stored as E.164")
     )

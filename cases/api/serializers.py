@@ -8,15 +8,8 @@ from rest_framework import serializers
 from agencies.models import Agency, Contact, FunctionalArea, Jurisdiction
 from cases import selectors, services
 from cases.models import ActionItem, ActionUpdate, Case, CaseParticipant, CaseSubject
+from registry.api.formats import code_field, slug_field
 from registry.api.serializers import ModelSerializer
-
-
-def slug_field(queryset, **kwargs):
-    return serializers.SlugRelatedField(slug_field="slug", queryset=queryset, **kwargs)
-
-
-def code_field(queryset, **kwargs):
-    return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kwargs)
 
 
 def request_user(serializer):

@@ -23,6 +23,7 @@ from django.core.validators import URLValidator
 from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 # --------------------------------------------------------------------------------------- strings
 
@@ -50,6 +51,44 @@ class SlugField(TextOnly, serializers.SlugField):
 
 class EmailField(TextOnly, serializers.EmailField):
     pass
+
+
+class ListOnly:
+    """A list field that takes only a JSON array. DRF's list-like fields take anything they can
+    iterate, so `"languages": {}` was read as no language and `{"en": 1}` as English: the
+    OpenAPI document says `array`. (A form's repeated keys arrive as a list.)"""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list | tuple):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class MultipleChoiceField(ListOnly, serializers.MultipleChoiceField):
+    pass
+
+
+class ManyRelatedField(ListOnly, serializers.ManyRelatedField):
+    pass
+
+
+class IdentifierRelatedField(TextOnly, serializers.SlugRelatedField):
+    """A related object written by its public identifier (a slug, a code): only as text, so
+    `"function": 0` is refused rather than looked up as the slug "0"; many of them only as a
+    list."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        many_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return ManyRelatedField(child_relation=cls(*args, **kwargs), **many_kwargs)
+
+
+def slug_field(queryset, **kwargs) -> IdentifierRelatedField:
+    return IdentifierRelatedField(slug_field="slug", queryset=queryset, **kwargs)
+
+
+def code_field(queryset, **kwargs) -> IdentifierRelatedField:
+    return IdentifierRelatedField(slug_field="code", queryset=queryset, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------ URLs

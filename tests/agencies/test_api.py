@@ -603,3 +603,27 @@ def test_an_empty_parent_clears_it_as_the_schema_says(admin_api, empty):
     assert response.status_code == 200, response.json()
     assert response.json()["parent"] is None
     assert Agency.objects.get(slug="us-dea").parent is None
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("function", 0), ("function", ["firearms-tracing"]), ("agency_a", {"slug": "us-atf"})],
+)
+def test_a_related_object_is_named_only_by_its_identifier_as_text(admin_api, field, value):
+    """`"function": 0` was looked up as the slug "0" (fuzz negative_data_rejection)."""
+    AgencyFactory(slug="us-atf", country=united_states())
+    AgencyFactory(slug="mx-fgr", country=mexico())
+    FunctionalAreaFactory(slug="firearms-tracing")
+    FunctionalAreaFactory(slug="0")  # what a number would have been read as
+    body = {"agency_a": "us-atf", "agency_b": "mx-fgr", "function": "firearms-tracing", field: value}
+    response = admin_api.post("/api/v1/counterpart-links/", body, format="json")
+    assert response.status_code == 400 and field in response.json()
+
+
+@pytest.mark.parametrize("value", [{}, {"en": 1}, "en"])
+def test_a_contacts_languages_are_only_a_list(admin_api, value):
+    """`"languages": {}` was read as no language (fuzz negative_data_rejection)."""
+    agency = AgencyFactory(slug="us-lang")
+    body = {"agency": agency.slug, "name": "Desk", "languages": value}
+    response = admin_api.post("/api/v1/contacts/", body, format="json")
+    assert response.status_code == 400 and "languages" in response.json()
