@@ -388,18 +388,34 @@ def wait_until_up(port: int, timeout: float = 90) -> None:
     raise SystemExit("gunicorn did not answer /livez in time")
 
 
-def run_wrk(port: int, path: str, seconds: float, headers: dict[str, str]) -> dict:
-    script = Path(__file__).with_name("wrk_report.lua")
-    command = ["wrk", "-t2", "-c4", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script)]
+def run_wrk(
+    port: int,
+    path: str,
+    seconds: float,
+    headers: dict[str, str],
+    *,
+    threads: int = 2,
+    connections: int = 4,
+    pages: int = 0,
+) -> dict:
+    """wrk against one path, read through wrk_report.lua. With `pages`, each request asks for a
+    page of the list at a random offset below it (wrk_pages.lua, bench/scaffold.py)."""
+    report = Path(__file__).with_name("wrk_report.lua")
+    script = Path(__file__).with_name("wrk_pages.lua") if pages else report
+    tool = f"wrk -t{threads} -c{connections}"
+    command = [*tool.split(), f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command.append(f"http://127.0.0.1:{port}{path}")
-    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False).stdout  # noqa: S603
+    env = {**os.environ, "BENCH_WRK_REPORT": str(report), "BENCH_MAX_OFFSET": str(max(0, pages - 50))}
+    output = subprocess.run(  # noqa: S603
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False, env=env
+    ).stdout
     found = dict(re.findall(r"^BENCH (\w+) ([\d.]+)$", output, flags=re.MULTILINE))
     if "rps" not in found:
         raise SystemExit(f"wrk gave no report:\n{output}")
     return {
-        "tool": "wrk -t2 -c4",
+        "tool": tool,
         "rps": float(found["rps"]),
         "p50": float(found["p50_us"]) / 1000,
         "p95": float(found["p95_us"]) / 1000,

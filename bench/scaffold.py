@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import datetime
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -51,6 +50,7 @@ from bench.run import (  # noqa: E402
     free_port,
     prepare,
     recreate_database,
+    run_wrk,
     wait_until_up,
 )
 
@@ -281,30 +281,8 @@ def serve(command: list[str], cwd: Path, env: dict[str, str], port: int) -> subp
 
 
 def wrk(port: int, path: str, seconds: int, connections: int, *, pages: int = 0) -> dict:
-    """wrk on one path; with `pages`, each request asks for a page at a random offset below it."""
-    report = ROOT / "bench" / "wrk_report.lua"
-    script = ROOT / "bench" / "wrk_pages.lua" if pages else report
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script)]
-    env = {**os.environ, "BENCH_WRK_REPORT": str(report), "BENCH_MAX_OFFSET": str(max(0, pages - 50))}
-    output = subprocess.run(  # noqa: S603
-        [*command, f"http://127.0.0.1:{port}{path}"],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-        env=env,
-    ).stdout
-    found = dict(re.findall(r"^BENCH (\w+) ([\d.]+)$", output, flags=re.MULTILINE))
-    if "rps" not in found:
-        raise SystemExit(f"wrk gave no report:\n{output}")
-    return {
-        "tool": f"wrk -t1 -c{connections}",
-        "rps": float(found["rps"]),
-        "p50": float(found["p50_us"]) / 1000,
-        "p95": float(found["p95_us"]) / 1000,
-        "requests": int(float(found["requests"])),
-        "errors": int(float(found["errors"])),
-    }
+    """bench/run.py's wrk run with one thread, as the issue's own measurements were made."""
+    return run_wrk(port, path, seconds, {}, threads=1, connections=connections, pages=pages)
 
 
 def measure(enlace_port: int, scaffold_port: int, seconds: int, rounds: int, calls: list, agencies: int) -> list[dict]:
