@@ -160,6 +160,10 @@ class Counterpart:
     basis: str
     role: str | None
     contacts: list[Contact] = field(default_factory=list)
+    # Whether someone can be reached there for the function (reachable_agencies), and, where
+    # no one can, the best-ranked counterpart of the same country who can: whom to ask instead.
+    reachable: bool = False
+    referral: Agency | None = None
 
 
 BASES = ["link", "national", "border", "international"]
@@ -182,13 +186,18 @@ LIST_PAGE_CACHE_SECONDS = 60
 CONTACTS_PER_COUNTERPART = 3
 
 
+# One counterpart of a ranking: agency id, basis code (BASES), role code (ROLES), whether it is
+# reachable (1 or 0), and the agency id of its referral (None when reachable or nobody is).
+RankRow = tuple[int, int, int, int, int | None]
+
+
 class RankedCounterparts(Sequence):
     """The ranked counterparts, read a slice at a time: the ranking itself is a list of
-    (agency id, basis, role) codes; the agencies of a slice, and their contacts, are read
+    codes (RankRow); the agencies of a slice, their referrals and their contacts are read
     when the slice is asked for (two or three queries whatever its length), so a page of
     the API costs the same whether the agency has ten counterparts or ten thousand."""
 
-    def __init__(self, ranking: list[tuple[int, int, int]], function: FunctionalArea, *, with_contacts: bool):
+    def __init__(self, ranking: list[RankRow], function: FunctionalArea, *, with_contacts: bool):
         self.ranking = ranking
         self.function = function
         self.with_contacts = with_contacts
@@ -204,15 +213,10 @@ class RankedCounterparts(Sequence):
     def __iter__(self):
         return iter(self[:])
 
-    def _load(self, rows: list[tuple[int, int, int]]) -> list[Counterpart]:
+    def _load(self, rows: list[RankRow]) -> list[Counterpart]:
         if not rows:
             return []
-        agencies = Agency.objects.select_related("country").in_bulk([agency_id for agency_id, _b, _r in rows])
-        found = [
-            Counterpart(agencies[agency_id], BASES[basis], ROLES[role])
-            for agency_id, basis, role in rows
-            if agency_id in agencies
-        ]
+        found = _counterparts_of(rows)
         if self.with_contacts:
             _attach_liaison_contacts(found, self.function)
         return found
@@ -241,10 +245,29 @@ def first_counterparts(rankings: list[RankedCounterparts], count: int) -> list[l
     """The first `count` counterparts of each ranking, their agencies read in one query
     (the agency page shows a few per function); without contacts."""
     heads = [ranked.ranking[:count] for ranked in rankings]
-    agencies = Agency.objects.select_related("country").in_bulk({row[0] for head in heads for row in head})
+    agencies = _agencies_of([row for head in heads for row in head])
+    return [_counterparts_of(head, agencies) for head in heads]
+
+
+def _agencies_of(rows: list[RankRow]) -> dict[int, Agency]:
+    """The agencies the rows name, counterparts and referrals alike: one query."""
+    wanted = {row[0] for row in rows} | {row[4] for row in rows if row[4] is not None}
+    return Agency.objects.select_related("country").in_bulk(wanted)
+
+
+def _counterparts_of(rows: list[RankRow], agencies: dict[int, Agency] | None = None) -> list[Counterpart]:
+    if agencies is None:
+        agencies = _agencies_of(rows)
     return [
-        [Counterpart(agencies[pk], BASES[basis], ROLES[role]) for pk, basis, role in head if pk in agencies]
-        for head in heads
+        Counterpart(
+            agencies[agency_id],
+            BASES[basis],
+            ROLES[role],
+            reachable=bool(reachable),
+            referral=agencies.get(referral) if referral is not None else None,
+        )
+        for agency_id, basis, role, reachable, referral in rows
+        if agency_id in agencies
     ]
 
 
@@ -257,12 +280,14 @@ def counterparts_for(*, agency: Agency, function: FunctionalArea, with_contacts:
     ones. Within a basis:
     the reachable first (an active liaison contact for the function, or an office with a
     public phone or e-mail: reachable_agencies), then primary before supporting, federal
-    before other levels, then by name.
+    before other levels, then by name. A counterpart no one can be reached at names its
+    referral: the best-ranked reachable counterpart of its own country (for a binational or
+    international body, of any), so the finder never ends at a name with nobody to call.
 
     The ranking is computed in SQL (one row per counterpart, ids and codes only) and kept
     in the cache for a minute under the catalog's version, which every catalog write
     changes (agencies/cache.py): a write is visible at once."""
-    key = catalog_cache_key("counterparts", agency.pk, function.pk)
+    key = catalog_cache_key("counterparts-v2", agency.pk, function.pk)
     ranking = cache.get(key)
     if ranking is None:
         ranking = _rank_counterparts(agency, function)
@@ -274,9 +299,9 @@ def _ancestors(lineage: str) -> set[int]:
     return {int(part) for part in lineage.strip("/").split("/") if part}
 
 
-def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[int, int, int]]:
-    """(agency id, basis code, role code) of every counterpart, in rank order. Seven queries
-    (eight when a linked agency records no mandate for the function)."""
+def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[RankRow]:
+    """The RankRow of every counterpart, in rank order. Seven queries (eight when a linked
+    agency records no mandate for the function)."""
     links = CounterpartLink.objects.filter(function=function).filter(Q(agency_a=agency) | Q(agency_b=agency))
     linked = {b if a == agency.pk else a for a, b in links.values_list("agency_a_id", "agency_b_id")}
 
@@ -320,18 +345,23 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
     )
     rows = (
         mandates.order_by()
-        .values("agency_id", "agency__level", "agency__name")
+        .values("agency_id", "agency__level", "agency__name", "agency__country_id")
         .annotate(best=Min(ExpressionWrapper(basis * 4 + role, output_field=IntegerField())))
-        .values_list("agency_id", "best", "agency__level", "agency__name")
+        .values_list("agency_id", "best", "agency__level", "agency__name", "agency__country_id")
     )
-    ranked = [(agency_id, best // 4, best % 4, level, name) for agency_id, best, level, name in rows]
+    ranked = [
+        (agency_id, best // 4, best % 4, level, name, country) for agency_id, best, level, name, country in rows
+    ]
     missing_links = linked - {row[0] for row in ranked}
     if missing_links:
         # A documented pairing counts even where the partner records no mandate for the function.
         others = Agency.objects.filter(active=True, pk__in=missing_links).exclude(pk=agency.pk)
         if agency.country_id:
             others = others.exclude(country_id=agency.country_id)
-        ranked += [(pk, 0, 3, level, name) for pk, level, name in others.values_list("pk", "level", "name")]
+        ranked += [
+            (pk, 0, 3, level, name, country)
+            for pk, level, name, country in others.values_list("pk", "level", "name", "country_id")
+        ]
     # Within a basis, the counterparts a liaison can reach come first (README, decisions).
     reachable = reachable_agencies([row[0] for row in ranked], function)
     # A local body's (a city police, a sheriff) first counterparts are the bodies across its own
@@ -340,7 +370,19 @@ def _rank_counterparts(agency: Agency, function: FunctionalArea) -> list[tuple[i
     ranked.sort(
         key=lambda row: (order[row[1]], row[0] not in reachable, row[2], row[3] != Agency.Level.FEDERAL, row[4])
     )
-    return [(agency_id, basis, role) for agency_id, basis, role, _level, _name in ranked]
+    # Whom to ask where no one can be reached: the first reachable counterpart of the same
+    # country (a binational or international body has none of its own: the first of all).
+    first_reachable: dict[int | None, int] = {}
+    for agency_id, _basis, _role, _level, _name, country in ranked:
+        if agency_id in reachable:
+            first_reachable.setdefault(country, agency_id)
+            first_reachable.setdefault(None, agency_id)
+    return [
+        (agency_id, basis, role, 1, None)
+        if agency_id in reachable
+        else (agency_id, basis, role, 0, first_reachable.get(country))
+        for agency_id, basis, role, _level, _name, country in ranked
+    ]
 
 
 def reachable_agencies(agency_ids: list[int], function: FunctionalArea) -> set[int]:

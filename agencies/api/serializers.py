@@ -377,3 +377,17 @@ class CounterpartSerializer(serializers.Serializer):
     contacts = ContactSerializer(
         many=True, help_text=gettext_lazy("Liaison contacts for the function; empty for anonymous users")
     )
+    reachable = serializers.BooleanField(
+        help_text=gettext_lazy(
+            "Whether someone can be reached there for the function: an active liaison contact for it, "
+            "or an office with a public phone or e-mail. Within a basis the reachable rank first."
+        )
+    )
+    referral = AgencyBriefSerializer(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Whom to ask when no one can be reached there: the best-ranked reachable counterpart "
+            "of the same country. Null when this counterpart is reachable, or when none of its "
+            "country is."
+        ),
+    )

@@ -312,3 +312,51 @@ def test_popolo_organizations_carry_the_ori(border, api):
     organizations = {o["id"]: o for o in api.get("/api/v1/open-data/popolo.json").json()["organizations"]}
     identifiers = organizations[agency_by_ori(laredo["ori"]).slug]["identifiers"]
     assert {"scheme": "fbi-ori", "identifier": laredo["ori"]} in identifiers
+
+
+def laredo_police() -> Agency:
+    return agency_by_ori(next(r["ori"] for r in agency_slice() if r["agency_name"] == "Laredo Police Department"))
+
+
+def test_each_counterpart_says_whether_it_can_be_reached_and_whom_to_ask_if_not(border, api):
+    """Issue 14.6: the finder never ends at a name with nobody to call. With FGR's liaison for
+    criminal investigation on file, Tamaulipas's attorney general (no contact, no office with a
+    public channel) refers the Laredo police to FGR; FGR itself is reachable."""
+    from tests.factories import ContactFactory
+
+    criminal = Mandate.objects.filter(function__slug="criminal-investigation").first().function
+    fgr = Agency.objects.get(slug="mx-fgr")
+    ContactFactory(agency=fgr, functions=[criminal])
+    results = api.get(f"/api/v1/agencies/{laredo_police().slug}/counterparts/", {"function": "criminal-investigation"})
+    by_slug = {item["agency"]["slug"]: item for item in results.json()["results"]}
+    assert by_slug["mx-fgr"]["reachable"] is True and by_slug["mx-fgr"]["referral"] is None
+    tamaulipas = by_slug["mx-tam-fgj"]
+    assert tamaulipas["reachable"] is False
+    assert tamaulipas["referral"]["slug"] == "mx-fgr"
+    # The reachable rank first within a basis: FGR leads the national ones now.
+    national = [item["agency"]["slug"] for item in results.json()["results"] if item["basis"] == "national"]
+    assert national[0] == "mx-fgr"
+
+
+def test_with_no_one_reachable_in_the_country_the_referral_is_null_and_says_so(border, api):
+    results = api.get(f"/api/v1/agencies/{laredo_police().slug}/counterparts/", {"function": "criminal-investigation"})
+    items = results.json()["results"]
+    reachable = {item["agency"]["country"] for item in items if item["reachable"]}
+    for item in items:
+        if not item["reachable"] and item["agency"]["country"] not in reachable:
+            assert item["referral"] is None
+    assert any(item["referral"] is None and not item["reachable"] for item in items)
+
+
+def test_the_finder_page_names_whom_to_ask(border, client, liaison_user):
+    from tests.factories import ContactFactory
+
+    criminal = Mandate.objects.filter(function__slug="criminal-investigation").first().function
+    ContactFactory(agency=Agency.objects.get(slug="mx-fgr"), functions=[criminal])
+    client.force_login(liaison_user)
+    path = f"/counterparts/?agency={laredo_police().slug}&function=criminal-investigation"
+    html = client.get(path).content.decode()
+    assert "No contact on file for this function." in html
+    assert '<a href="/agencies/mx-fgr/">Ask FGR\'s liaison.</a>' in html
+    spanish = client.get(path, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Pregunte al enlace de FGR." in spanish
