@@ -395,12 +395,9 @@ def reachable_agencies(agency_ids: list[int], function: FunctionalArea) -> set[i
     with_contact = (
         Contact.objects.visible().filter(active=True, functions=function).values_list("agency_id", flat=True).distinct()
     )
-    with_office = (
-        Office.objects.filter(agency__mandates__function=function)
-        .filter(~Q(phone="") | ~Q(email=""))
-        .values_list("agency_id", flat=True)
-        .distinct()
-    )
+    # Any office with a public channel: a consulate answers for its embassy whatever the
+    # function, and the finder's "try the agency's offices" hint says the same.
+    with_office = Office.objects.filter(~Q(phone="") | ~Q(email="")).values_list("agency_id", flat=True).distinct()
     return wanted & (set(with_contact) | set(with_office))
 
 

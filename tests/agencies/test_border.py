@@ -356,7 +356,7 @@ def test_the_finder_page_names_whom_to_ask(border, client, liaison_user):
     client.force_login(liaison_user)
     path = f"/counterparts/?agency={laredo_police().slug}&function=criminal-investigation"
     html = client.get(path).content.decode()
-    assert "No contact on file for this function." in html
+    assert "No liaison contact recorded for this function, and no office with a public phone or e-mail." in html
     assert '<a href="/agencies/mx-fgr/">Ask FGR\'s liaison.</a>' in html
     spanish = client.get(path, HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Pregunte al enlace de FGR." in spanish
